@@ -1,0 +1,55 @@
+"""Configs of the ``collect`` and ``recordings`` subcommands (cheap to import)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Union
+
+import tyro
+
+
+@dataclass(frozen=True)
+class CollectConfig:
+    """Record guide episodes headless to a Minari-compatible dataset."""
+
+    out: Path
+    """Dataset directory, e.g. recordings/door-scripted-v0 (its last part is the Minari name)."""
+    guide: str = "scripted"
+    """Guide: scripted, scripted:SKILL, imitation:DATASET, policy:CKPT, FILE.py:CALLABLE."""
+    episodes: int = 10
+    """Number of episodes to record."""
+    seed: int = 0
+    """Seed of the first episode; episode i uses seed + i."""
+    append: bool = False
+    """Append to an existing dataset instead of refusing to touch it."""
+
+
+@dataclass(frozen=True)
+class InfoConfig:
+    """Summarize a dataset: episodes, steps, success, guide kinds, h."""
+
+    dataset: tyro.conf.Positional[Path]
+    """Dataset directory."""
+
+
+@dataclass(frozen=True)
+class VerifyConfig:
+    """Check a dataset (and repair metadata after a crash); exit 0 when sound, else 2."""
+
+    dataset: tyro.conf.Positional[Path]
+    """Dataset directory."""
+
+
+RecordingsCommand = Union[  # noqa: UP007
+    Annotated[InfoConfig, tyro.conf.subcommand("info")],
+    Annotated[VerifyConfig, tyro.conf.subcommand("verify")],
+]
+
+
+@dataclass(frozen=True)
+class RecordingsConfig:
+    """Inspect, verify and repair recorded datasets."""
+
+    command: tyro.conf.OmitSubcommandPrefixes[RecordingsCommand]
+    """What to do."""

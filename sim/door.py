@@ -1,0 +1,90 @@
+"""The Adroit door with the D4RL door-binary reward, registered as ``JumpStart/DoorBinary-v0``.
+
+Gymnasium-Robotics ``AdroitHandDoor-v1`` is the physics; this module only changes the reward
+(its dense reward has a sign bug) to the binary ``success - 1`` of D4RL's door-binary, so an
+episode's return is minus the number of steps with the door not yet open.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import farama_notifications
+import gymnasium as gym
+import numpy as np
+
+# gymnasium_robotics prints a notice at import about the *dense* Adroit rewards; this env
+# replaces the reward with the binary one, so the notice does not apply and would only
+# clutter every command's stderr.
+farama_notifications.notifications.pop("gymnasium_robotics", None)
+
+from gymnasium_robotics.envs.adroit_hand.adroit_door import AdroitHandDoorEnv  # noqa: E402
+
+ENV_ID = "JumpStart/DoorBinary-v0"
+"""The registered Gymnasium id of the door with the binary reward."""
+
+EPISODE_STEPS = 200
+"""Steps per episode (dt = 0.01 s each, so 2 s of simulated time)."""
+
+OBS_DIM = 39
+"""Observation size: qpos[1:28], latch, hinge, palm xyz, handle xyz, palm - handle, open flag."""
+
+ACT_DIM = 28
+"""Action size: ARTz slide, 3 arm rotations, 2 wrist joints, 22 finger joints; each in [-1, 1]."""
+
+SUCCESS_HINGE_ANGLE = 1.35
+"""Hinge angle (rad) at and past which the door counts as open."""
+
+# Indices into the 39-D observation, for code that reads it by meaning.
+OBS_LATCH = 27
+OBS_HINGE = 28
+OBS_PALM = slice(29, 32)
+OBS_HANDLE = slice(32, 35)
+OBS_PALM_TO_HANDLE = slice(35, 38)
+OBS_OPEN_FLAG = 38
+
+
+class DoorBinaryEnv(AdroitHandDoorEnv):
+    """``AdroitHandDoor-v1`` with reward ``success - 1`` and ``info["success"]`` as a bool.
+
+    Everything else (observation, action, door randomization, rendering) is the base env's.
+    """
+
+    def step(self, a: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        """Step the base env and replace its reward with the door-binary one."""
+        obs, _, terminated, truncated, info = super().step(a)
+        success = bool(info["success"])
+        info["success"] = success
+        return obs, float(success) - 1.0, terminated, truncated, info
+
+
+def normalized_score(episode_return: float) -> float:
+    """Percent of an episode's steps with the door open: ``100 * (1 + return / 200)``.
+
+    Args:
+        episode_return: Sum of door-binary rewards over a 200-step episode, in [-200, 0].
+
+    """
+    return 100.0 * (1.0 + float(episode_return) / EPISODE_STEPS)
+
+
+def register() -> None:
+    """Register ``JumpStart/DoorBinary-v0`` (idempotent)."""
+    if ENV_ID not in gym.registry:
+        gym.register(
+            id=ENV_ID,
+            entry_point="sim.door:DoorBinaryEnv",
+            max_episode_steps=EPISODE_STEPS,
+        )
+
+
+def make_door(render_mode: str | None = None, **kwargs: Any) -> gym.Env:
+    """Make the registered door env (200 steps, binary reward).
+
+    Args:
+        render_mode: Passed to the base env; the app renders with :mod:`sim.render` instead.
+        **kwargs: Extra keyword arguments for ``gym.make``.
+
+    """
+    register()
+    return gym.make(ENV_ID, render_mode=render_mode, **kwargs)
