@@ -7,7 +7,10 @@ the function that runs them (``*/cli.py``, imported only for the chosen subcomma
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import io
+import re
 import sys
 from typing import Annotated, Any, Union
 
@@ -30,13 +33,54 @@ COMMANDS: dict[str, tuple[type, str]] = {
 
 
 def parse(argv: list[str]) -> Any:
-    """Parse ``argv`` into one subcommand's config (exits 2 on a bad argument)."""
+    """Parse ``argv`` into one subcommand's config.
+
+    A bad argument prints one line (what was wrong and where the help is) and exits 2.
+    """
     if not argv:
         argv = list(DEFAULT_ARGV)
     union = Union[  # noqa: UP007  (tyro needs a runtime Union of annotated members)
         tuple(Annotated[cls, tyro.conf.subcommand(name)] for name, (cls, _) in COMMANDS.items())
     ]
-    return tyro.cli(union, args=argv, prog="launch.py", description=__doc__.splitlines()[0])
+    captured = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(captured):
+            return tyro.cli(
+                union, args=argv, prog="launch.py", description=__doc__.splitlines()[0]
+            )
+    except SystemExit as e:
+        if e.code not in (0, None):
+            print(f"error: {condense_tyro_error(captured.getvalue())}", file=sys.stderr)
+        else:
+            sys.stderr.write(captured.getvalue())
+        raise
+
+
+_BOX_CHARS = "│╭╮╰╯─ "
+_HELP_HINT = re.compile(r"(launch\.py(?: \S+)* --help)")
+
+
+def condense_tyro_error(text: str) -> str:
+    """Reduce tyro's boxed error message to one line: title, message, where the help is.
+
+    Args:
+        text: What tyro printed to stderr (a box with a title, sections split by rules).
+    """
+    lines = [ln.strip().strip("│").rstrip() for ln in text.splitlines() if ln.strip()]
+    if not lines:
+        return "bad arguments (see launch.py --help)"
+    title = lines[0].strip(_BOX_CHARS)
+    body: list[str] = []
+    for ln in lines[1:]:
+        if not ln.strip(_BOX_CHARS):  # a rule: the first section (the message) ended
+            break
+        indent = len(ln) - len(ln.lstrip())
+        if indent <= 5:  # keep the message and argument names, drop their long help text
+            body.append(ln.strip())
+    hint = _HELP_HINT.search(" ".join(lines))
+    message = " ".join(body) or title
+    where = f" (see '{hint.group(1)}')" if hint else ""
+    return f"{title}: {message}{where}" if title and title not in message else message + where
 
 
 DEFAULT_ARGV: tuple[str, ...] = ("--help",)
