@@ -22,7 +22,9 @@ class CollectConfig:
     seed: int = 0
     """Seed of the first episode; episode i uses seed + i."""
     append: bool = False
-    """Append to an existing dataset instead of refusing to touch it."""
+    """Append to an existing dataset (created if missing) instead of refusing to touch it."""
+    author: str | None = None
+    """Author recorded in the dataset's Minari metadata."""
 
 
 @dataclass(frozen=True)
@@ -31,14 +33,18 @@ class InfoConfig:
 
     dataset: tyro.conf.Positional[Path]
     """Dataset directory."""
+    json: bool = False
+    """Print the summary as one JSON object instead of a table."""
 
 
 @dataclass(frozen=True)
 class VerifyConfig:
-    """Check a dataset (and repair metadata after a crash); exit 0 when sound, else 2."""
+    """Check a dataset and repair what a crash left behind; exit 0 when sound, else 2."""
 
     dataset: tyro.conf.Positional[Path]
     """Dataset directory."""
+    repair: bool = True
+    """Roll back a half-written episode and rewrite stale metadata; --no-repair only reports."""
 
 
 RecordingsCommand = Union[  # noqa: UP007

@@ -14,3 +14,39 @@ class Actor(enum.IntEnum):
     """The RL explorer, for steps ``t >= h``."""
     HUMAN = 2
     """A human intervention: the person took over this step."""
+
+
+NO_ACTOR = -1
+"""``infos/actor[0]``: the reset observation was chosen by no one (see the README's schema)."""
+
+FORMAT_NAME = "jumpstart-teleop/recordings"
+"""Root attribute ``format`` of ``main_data.hdf5``: marks a file this package wrote."""
+
+SCHEMA_VERSION = 1
+"""Root attribute ``schema_version`` of ``main_data.hdf5``; bumped on incompatible changes."""
+
+MINARI_VERSION = "0.5.4"
+"""The Minari version whose on-disk layout the writer follows (``metadata.json``)."""
+
+MAIN_FILE = "main_data.hdf5"
+"""The HDF5 file inside ``DATASET/data/``."""
+
+METADATA_FILE = "metadata.json"
+"""The Minari metadata inside ``DATASET/data/``."""
+
+INFO_KEYS: dict[str, str] = {"actor": "int8", "h": "int32", "success": "bool"}
+"""Per-step ``infos/KEY`` datasets (T + 1 entries each, like Minari's) and their dtypes."""
+
+EPISODE_ATTRS: tuple[str, ...] = (
+    "id",
+    "total_steps",
+    "h",
+    "guide_kind",
+    "weight_version",
+    "rewards_sum",
+    "success",
+)
+"""Attributes every episode group carries (``seed`` too, unless the episode had none)."""
+
+STEP_KEYS: tuple[str, ...] = ("actions", "rewards", "terminations", "truncations")
+"""Per-step datasets with T entries; ``observations`` has T + 1."""

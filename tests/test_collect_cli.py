@@ -1,0 +1,96 @@
+"""``collect``: headless recording end to end, through ``launch.main`` and the real env."""
+
+import os
+
+import numpy as np
+import pytest
+
+import launch
+import sim
+from guides.base import GuideError
+from recordings.cli import collect_episodes
+from recordings.reader import iter_episodes, summarize
+from recordings.schema import Actor
+from recordings.writer import DatasetWriter
+
+
+class _ConstantGuide:
+    """A trivial guide for the loop itself: a fixed, out-of-range action (so it is clipped)."""
+
+    kind = "constant"
+
+    def __init__(self, value=1.5, fail_at=None):
+        self.value, self.fail_at, self.calls = value, fail_at, 0
+
+    def reset(self, obs):
+        self.resets = getattr(self, "resets", 0) + 1
+
+    def act(self, obs):
+        self.calls += 1
+        if self.fail_at is not None and self.calls == self.fail_at:
+            return np.zeros(5)  # a wrong shape: the sanitizer raises GuideError
+        return np.full(sim.ACT_DIM, self.value)
+
+
+def test_collect_episodes_records_sanitized_guide_steps(tmp_path):
+    env = sim.make_door()
+    guide = _ConstantGuide()
+    with DatasetWriter(tmp_path / "c-v0") as writer:
+        stats = collect_episodes(env, guide, writer, episodes=2, seed=5, progress=False)
+    assert stats.episodes == 2 and guide.resets == 2
+    eps = list(iter_episodes(tmp_path / "c-v0"))
+    assert [e.seed for e in eps] == [5, 6]
+    for ep in eps:
+        assert len(ep) == sim.EPISODE_STEPS and ep.truncations[-1]
+        assert np.all(ep.actions == 1.0)  # clipped by the sanitizer before env.step
+        assert np.all(ep.actor == Actor.GUIDE) and np.all(ep.step_h == sim.EPISODE_STEPS)
+        assert ep.guide_kind == "constant" and ep.h == sim.EPISODE_STEPS
+        assert ep.episode_return == stats.returns[ep.id]
+
+
+def test_a_failing_guide_keeps_finished_episodes_and_drops_the_partial_one(tmp_path):
+    env = sim.make_door()
+    guide = _ConstantGuide(value=0.0, fail_at=sim.EPISODE_STEPS + 17)
+    with pytest.raises(GuideError), DatasetWriter(tmp_path / "c-v0") as writer:
+        collect_episodes(env, guide, writer, episodes=3, seed=0, progress=False)
+    assert [len(e) for e in iter_episodes(tmp_path / "c-v0")] == [sim.EPISODE_STEPS]
+
+
+def test_collect_command_end_to_end(tmp_path, capsys):
+    out = tmp_path / "door-scripted-v0"
+    argv = ["collect", "--guide", "scripted", "--episodes", "2", "--out", str(out)]
+    assert launch.main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "recorded 2 episodes (400 steps)" in printed and "created" in printed
+    assert "mean normalized score" in printed and "MB" in printed
+    s = summarize(out)
+    assert s.episodes == 2 and s.guide_kinds == {"scripted": 2}
+    assert f"success {s.successes}/2" in printed
+
+    assert launch.main(argv) == 2  # refuses to overwrite
+    assert "exists; pass --append" in capsys.readouterr().err
+    assert launch.main([*argv[:4], "1", "--seed", "7", "--out", str(out), "--append"]) == 0
+    assert "it now holds 3 episodes" in capsys.readouterr().out
+    assert [e.seed for e in iter_episodes(out)] == [0, 1, 7]
+
+    os.environ["MINARI_DATASETS_PATH"] = str(tmp_path)
+    import minari
+
+    dataset = minari.load_dataset("door-scripted-v0")
+    assert dataset.total_episodes == 3 and dataset.total_steps == 600
+    assert all(ep.infos["actor"][1:].tolist() == [0] * 200 for ep in dataset)
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--episodes", "0", "--out", "{tmp}/d-v0"], "--episodes must be at least 1"),
+        (["--out", "{tmp}/no-version"], "must look like NAME-vN"),
+        (["--guide", "nonsense-guide", "--episodes", "1", "--out", "{tmp}/d-v0"], "guide"),
+    ],
+)
+def test_collect_bad_arguments_exit_2_and_create_nothing(tmp_path, capsys, args, needle):
+    code = launch.main(["collect", *(a.format(tmp=tmp_path) for a in args)])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1 and needle in err, err
+    assert not any(tmp_path.iterdir())
