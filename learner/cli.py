@@ -1,0 +1,95 @@
+"""``train`` and ``eval``: what ``launch.py`` runs for those subcommands."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import sim
+from learner.config import EvalConfig, TrainConfig
+from sim.errors import UserError
+
+
+def run_train(cfg: TrainConfig) -> int:
+    """Train the explorer headless (see :mod:`learner.trainer`); 0 when done, 130 on Ctrl-C."""
+    from learner.trainer import run_train as train
+
+    return train(cfg)
+
+
+def run_eval(cfg: EvalConfig) -> int:
+    """Evaluate a checkpoint's explorer (alone, or after ``--horizon`` guide steps).
+
+    Prints success rate, normalized score and median steps to open, or one JSON object with
+    ``--json``. Returns 0.
+
+    Raises:
+        UserError: Bad numbers, a missing or foreign checkpoint, another obs/action shape, or
+            ``--horizon`` without ``--guide``.
+
+    """
+    from learner.checkpoint import load_checkpoint, load_explorer
+    from learner.trainer import evaluate
+
+    _check_eval_args(cfg)
+    ckpt = load_checkpoint(cfg.checkpoint, obs_dim=sim.OBS_DIM, act_dim=sim.ACT_DIM)
+    explorer = load_explorer(cfg.checkpoint, obs_dim=sim.OBS_DIM, act_dim=sim.ACT_DIM)
+    env = sim.make_door()
+    guide = None
+    if cfg.guide is not None:
+        from guides.factory import make_guide
+
+        guide = make_guide(cfg.guide, env, seed=cfg.seed)
+    summary, _ = evaluate(
+        env,
+        explorer,
+        guide,
+        episodes=cfg.episodes,
+        horizon=cfg.horizon,
+        seed=cfg.seed,
+        progress=cfg.progress and not cfg.json,
+    )
+    counters = ckpt.get("counters", {})
+    report: dict[str, Any] = {
+        "checkpoint": str(cfg.checkpoint),
+        "env_steps": counters.get("env_steps"),
+        "guide": cfg.guide,
+        "seed": cfg.seed,
+        **summary.as_dict(),
+    }
+    if cfg.json:
+        print(json.dumps(report))
+    else:
+        print(_table(report))
+    return 0
+
+
+def _check_eval_args(cfg: EvalConfig) -> None:
+    if cfg.episodes < 1:
+        raise UserError(f"--episodes must be >= 1, got {cfg.episodes}")
+    if not 0 <= cfg.horizon <= sim.EPISODE_STEPS:
+        raise UserError(f"--horizon must be in [0, {sim.EPISODE_STEPS}], got {cfg.horizon}")
+    if cfg.horizon > 0 and cfg.guide is None:
+        raise UserError(f"--horizon {cfg.horizon} needs --guide G to act for those steps")
+    if not Path(cfg.checkpoint).exists():
+        raise UserError(f"checkpoint {cfg.checkpoint} does not exist")
+
+
+def _table(r: dict[str, Any]) -> str:
+    who = (
+        "explorer alone (h = 0)"
+        if r["horizon"] == 0
+        else f"{r['guide']} for {r['horizon']} steps, then the explorer"
+    )
+    median = r["median_steps_to_open"]
+    rows = [
+        ("checkpoint", f"{r['checkpoint']} (after {r['env_steps']} env steps)"),
+        ("policy", f"{who}, deterministic"),
+        ("episodes", f"{r['episodes']} (seeds {r['seed']}..{r['seed'] + r['episodes'] - 1})"),
+        ("success rate", f"{r['success_rate']:.1%}"),
+        ("normalized score", f"{r['normalized_score']:.1f}"),
+        ("median steps to open", "never opened" if median is None else f"{median:.0f}"),
+    ]
+    width = max(len(k) for k, _ in rows)
+    return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)

@@ -1,0 +1,357 @@
+"""The one episode runner: the guide acts for ``t < h``, the explorer after, a human any time.
+
+Headless training, evaluation, ``collect`` and the app all run episodes through
+:class:`EpisodeRunner`; the app calls :meth:`EpisodeRunner.step` once per frame, the headless
+tools call :meth:`EpisodeRunner.run_episode`. Every action passes the
+:class:`~guides.sanitize.ActionSanitizer`; every transition is tagged with who acted and the
+horizon ``h`` and goes to the recorder (which never blocks) and the replay buffer (O(1)).
+Loading new explorer weights is the caller's job at the episode boundary
+(``explorer.sync(slot)`` before :meth:`EpisodeRunner.reset`); the runner never does it mid-episode.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+
+from guides.base import Guide
+from guides.sanitize import ActionSanitizer
+from recordings.schema import Actor
+from sim.door import normalized_score
+
+if TYPE_CHECKING:
+    import gymnasium as gym
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One environment step as the runner saw it."""
+
+    obs: np.ndarray
+    """Observation the action was chosen from."""
+    action: np.ndarray
+    """The sanitized action the env received (float32, in [-1, 1])."""
+    reward: float
+    """Door-binary reward: 0 with the door open, else -1."""
+    next_obs: np.ndarray
+    """Observation after the step."""
+    terminated: bool
+    """The env ended the episode (never for the door, kept for generality)."""
+    truncated: bool
+    """The time limit ended the episode."""
+    actor: Actor
+    """Who chose the action: guide, explorer, or a human intervention."""
+    t: int
+    """Step index in the episode (0-based)."""
+    h: int
+    """The episode's guide horizon."""
+    success: bool
+    """The door counted as open after this step."""
+
+
+@dataclass(frozen=True)
+class EpisodeResult:
+    """What one episode amounted to; curricula and metrics are driven by these only."""
+
+    seed: int | None
+    """Seed the env was reset with."""
+    h: int
+    """Guide horizon of the episode."""
+    steps: int
+    """Steps taken (200 for a full door episode)."""
+    episode_return: float
+    """Sum of rewards (minus the steps with the door shut)."""
+    success: bool
+    """The door was open at some step."""
+    first_success_step: int | None
+    """Steps taken when the door first counted as open (1-based), None if never."""
+    n_guide: int
+    """Steps the guide acted."""
+    n_explorer: int
+    """Steps the explorer acted."""
+    n_human: int
+    """Steps a human took over (interventions)."""
+    guide_kind: str
+    """The guide's ``kind`` (human, scripted, ...)."""
+    weight_version: int
+    """Explorer weight version used in the episode (0 = initial weights)."""
+    open_at_end: bool = False
+    """The door was open after the last step (the combined policy did not undo a success)."""
+
+    @property
+    def normalized_score(self) -> float:
+        """Percent of the episode's steps with the door open (D4RL door-binary score)."""
+        return normalized_score(self.episode_return)
+
+
+class Policy(Protocol):
+    """Anything with ``act(obs) -> action`` (the explorer, or a saved policy)."""
+
+    def act(self, obs: np.ndarray) -> np.ndarray:
+        """Return an action for ``obs``."""
+        ...
+
+
+class Recorder(Protocol):
+    """The part of :class:`recordings.writer.DatasetWriter` the runner uses."""
+
+    def begin_episode(
+        self, obs: np.ndarray, *, seed: int | None, h: int, guide_kind: str, weight_version: int
+    ) -> None:
+        """Start an episode from its first observation."""
+        ...
+
+    def add_step(
+        self,
+        action: np.ndarray,
+        reward: float,
+        next_obs: np.ndarray,
+        terminated: bool,
+        truncated: bool,
+        *,
+        actor: Actor,
+        h: int,
+        success: bool,
+    ) -> None:
+        """Queue one step (never blocks)."""
+        ...
+
+    def end_episode(self) -> None:
+        """Hand the buffered episode to the writer thread."""
+        ...
+
+    def raise_if_failed(self) -> None:
+        """Re-raise the writer thread's error, if any."""
+        ...
+
+
+class Replay(Protocol):
+    """The part of :class:`learner.replay.ReplayBuffer` the runner uses."""
+
+    def add(
+        self,
+        obs: np.ndarray,
+        action: np.ndarray,
+        reward: float,
+        next_obs: np.ndarray,
+        terminated: bool,
+    ) -> None:
+        """Store one transition."""
+        ...
+
+
+class EpisodeRunner:
+    """Runs episodes of the door with a guide segment of ``h`` steps, then the explorer.
+
+    Args:
+        env: The door env (``sim.make_door()``).
+        guide: Acts for steps ``t < h``.
+        explorer: Acts for steps ``t >= h``; None means the guide acts for the whole episode
+            (recording guide demonstrations), whatever ``h`` says.
+        recorder: Receives every step (a :class:`recordings.writer.DatasetWriter`), or None.
+        replay: Receives every transition (``replay.add``), or None.
+        explorer_deterministic: Call ``explorer.act(obs, deterministic=True)`` (evaluation).
+
+    """
+
+    def __init__(
+        self,
+        env: gym.Env,
+        guide: Guide,
+        explorer: Policy | None,
+        *,
+        recorder: Recorder | None = None,
+        replay: Replay | None = None,
+        explorer_deterministic: bool = False,
+    ) -> None:
+        self.env = env
+        self.guide = guide
+        self.explorer = explorer
+        self.recorder = recorder
+        self.replay = replay
+        self.explorer_deterministic = explorer_deterministic
+        self.sanitizer = ActionSanitizer()
+        self._obs: np.ndarray | None = None
+        self._seed: int | None = None
+        self._h = 0
+        self._t = 0
+        self._done = True
+        self._started = False
+        self._return = 0.0
+        self._first_success: int | None = None
+        self._open = False
+        self._counts = dict.fromkeys(Actor, 0)
+        self._weight_version = 0
+
+    # -- state -------------------------------------------------------------------------------
+    @property
+    def obs(self) -> np.ndarray:
+        """The current observation (after :meth:`reset`)."""
+        if self._obs is None:
+            raise RuntimeError("EpisodeRunner.obs read before reset()")
+        return self._obs
+
+    @property
+    def t(self) -> int:
+        """Steps taken in this episode."""
+        return self._t
+
+    @property
+    def h(self) -> int:
+        """This episode's guide horizon."""
+        return self._h
+
+    @property
+    def done(self) -> bool:
+        """The episode has ended (or none was started)."""
+        return self._done
+
+    @property
+    def next_actor(self) -> Actor:
+        """Who acts at the next step absent a human intervention."""
+        if self.explorer is None or self._t < self._h:
+            return Actor.GUIDE
+        return Actor.EXPLORER
+
+    # -- episode -----------------------------------------------------------------------------
+    def reset(self, seed: int | None, h: int) -> np.ndarray:
+        """Start an episode with guide horizon ``h``; an unfinished one is ended first.
+
+        Returns:
+            The first observation.
+
+        """
+        if h < 0:
+            raise ValueError(f"guide horizon h must be >= 0, got {h}")
+        self.finish()
+        obs, _ = self.env.reset(seed=seed)
+        self._obs = np.asarray(obs, dtype=np.float32)
+        self._seed, self._h, self._t = seed, int(h), 0
+        self._done, self._started = False, True
+        self._return, self._first_success, self._open = 0.0, None, False
+        self._counts = dict.fromkeys(Actor, 0)
+        self._weight_version = int(getattr(self.explorer, "version", 0))
+        self.sanitizer.reset()
+        self.guide.reset(self._obs)
+        if self.recorder is not None:
+            self.recorder.raise_if_failed()
+            self.recorder.begin_episode(
+                self._obs,
+                seed=seed,
+                h=self._h,
+                guide_kind=self._guide_kind(),
+                weight_version=self._weight_version,
+            )
+        return self._obs
+
+    def step(self, human_action: np.ndarray | None = None) -> Transition:
+        """Take one step; ``human_action`` given makes it a HUMAN intervention step."""
+        if self._done:
+            raise RuntimeError("EpisodeRunner.step() called with no episode running: reset() first")
+        obs = self.obs
+        actor, raw = self._choose(obs, human_action)
+        action = self.sanitizer(raw)
+        next_obs, reward, terminated, truncated, info = self.env.step(action)
+        next_obs = np.asarray(next_obs, dtype=np.float32)
+        success = bool(info.get("success", False))
+        tr = Transition(
+            obs=obs,
+            action=action,
+            reward=float(reward),
+            next_obs=next_obs,
+            terminated=bool(terminated),
+            truncated=bool(truncated),
+            actor=actor,
+            t=self._t,
+            h=self._h,
+            success=success,
+        )
+        self._record(tr)
+        self._t += 1
+        self._counts[actor] += 1
+        self._return += tr.reward
+        self._open = success
+        if success and self._first_success is None:
+            self._first_success = self._t
+        self._obs = next_obs
+        if tr.terminated or tr.truncated:
+            self._end()
+        return tr
+
+    def finish(self) -> EpisodeResult | None:
+        """End an unfinished episode early (reset, quit, Ctrl-C); its steps are kept.
+
+        Returns:
+            The unfinished episode's result, or None when no episode was in progress.
+
+        """
+        if self._done:
+            return None
+        self._end()
+        return self.result()
+
+    def result(self) -> EpisodeResult:
+        """The result of the current (or just finished) episode."""
+        if not self._started:
+            raise RuntimeError("EpisodeRunner.result() called before any reset()")
+        return EpisodeResult(
+            seed=self._seed,
+            h=self._h,
+            steps=self._t,
+            episode_return=self._return,
+            success=self._first_success is not None,
+            first_success_step=self._first_success,
+            n_guide=self._counts[Actor.GUIDE],
+            n_explorer=self._counts[Actor.EXPLORER],
+            n_human=self._counts[Actor.HUMAN],
+            guide_kind=self._guide_kind(),
+            weight_version=self._weight_version,
+            open_at_end=self._open,
+        )
+
+    def run_episode(self, seed: int | None, h: int) -> EpisodeResult:
+        """Run a whole episode headless and return its result."""
+        self.reset(seed, h)
+        while not self._done:
+            self.step()
+        return self.result()
+
+    # -- internals ---------------------------------------------------------------------------
+    def _choose(self, obs: np.ndarray, human_action: np.ndarray | None) -> tuple[Actor, Any]:
+        if human_action is not None:
+            return Actor.HUMAN, human_action
+        if self.next_actor is Actor.GUIDE:
+            return Actor.GUIDE, self.guide.act(obs)
+        assert self.explorer is not None
+        if self.explorer_deterministic:
+            return Actor.EXPLORER, self.explorer.act(obs, deterministic=True)  # type: ignore[call-arg]
+        return Actor.EXPLORER, self.explorer.act(obs)
+
+    def _record(self, tr: Transition) -> None:
+        if self.replay is not None:
+            self.replay.add(tr.obs, tr.action, tr.reward, tr.next_obs, tr.terminated)
+        if self.recorder is not None:
+            self.recorder.add_step(
+                tr.action,
+                tr.reward,
+                tr.next_obs,
+                tr.terminated,
+                tr.truncated,
+                actor=tr.actor,
+                h=tr.h,
+                success=tr.success,
+            )
+
+    def _end(self) -> None:
+        self._done = True
+        if self.recorder is not None:  # an episode with no steps is not stored
+            self.recorder.end_episode()
+            self.recorder.raise_if_failed()
+
+    def _guide_kind(self) -> str:
+        return str(getattr(self.guide, "kind", type(self.guide).__name__))
+
+
+__all__ = ["EpisodeResult", "EpisodeRunner", "Policy", "Transition"]

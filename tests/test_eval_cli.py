@@ -1,0 +1,94 @@
+"""``launch.py eval``: the explorer alone or the combined policy; bad checkpoints exit 2."""
+
+import json
+
+import pytest
+import torch
+
+import launch
+from learner.checkpoint import latest_checkpoint
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory):
+    run = tmp_path_factory.mktemp("runs") / "run"
+    argv = [
+        "train",
+        "--run-dir",
+        str(run),
+        "--steps",
+        "200",
+        "--strategy",
+        "none",
+        "--guide",
+        "none",
+        "--eval-episodes",
+        "0",
+        "--no-progress",
+        "--sac.hidden",
+        "16",
+        "--learner.warmup-steps",
+        "50",
+    ]
+    assert launch.main(argv) == 0
+    return latest_checkpoint(run)
+
+
+def test_eval_json_is_one_object_and_reproducible(checkpoint, capsys):
+    argv = ["eval", "--checkpoint", str(checkpoint), "--episodes", "2", "--json"]
+    assert launch.main(argv) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) == 1
+    report = json.loads(out[0])
+    assert report["episodes"] == 2 and report["horizon"] == 0 and report["env_steps"] == 200
+    assert 0.0 <= report["success_rate"] <= 1.0 and 0.0 <= report["normalized_score"] <= 100.0
+    assert set(report) >= {"success_rate", "normalized_score", "median_steps_to_open"}
+    assert launch.main(argv) == 0  # deterministic policy, same seeds: the same numbers
+    assert json.loads(capsys.readouterr().out) == report
+
+
+def test_eval_run_dir_and_combined_policy_table(checkpoint, capsys):
+    run_dir = checkpoint.parent.parent
+    argv = [
+        "eval",
+        "--checkpoint",
+        str(run_dir),
+        "--episodes",
+        "1",
+        "--horizon",
+        "200",
+        "--guide",
+        "scripted",
+        "--no-progress",
+    ]
+    assert launch.main(argv) == 0
+    out = capsys.readouterr().out
+    assert "success rate" in out and "scripted for 200 steps" in out
+    assert "median steps to open" in out
+
+
+def bad(capsys, argv):
+    assert launch.main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: "), err
+    return err[0]
+
+
+def test_bad_checkpoints_exit_2_with_one_line(checkpoint, tmp_path, capsys):
+    assert "does not exist" in bad(capsys, ["eval", "--checkpoint", str(tmp_path / "no.pt")])
+    junk = tmp_path / "junk.pt"
+    junk.write_bytes(b"not a checkpoint at all" * 10)
+    assert "not a readable checkpoint" in bad(capsys, ["eval", "--checkpoint", str(junk)])
+    foreign = tmp_path / "foreign.pt"
+    torch.save({"actor": {"w": torch.zeros(2)}}, foreign)
+    assert "not a Jump-Start Teleop checkpoint" in bad(
+        capsys, ["eval", "--checkpoint", str(foreign)]
+    )
+    other = tmp_path / "other.pt"
+    ckpt = torch.load(checkpoint, weights_only=True)
+    ckpt["act_dim"] = 6
+    torch.save(ckpt, other)
+    assert "act_dim=6" in bad(capsys, ["eval", "--checkpoint", str(other)])
+    assert "holds no checkpoints" in bad(capsys, ["eval", "--checkpoint", str(tmp_path)])
+    assert "--guide" in bad(capsys, ["eval", "--checkpoint", str(checkpoint), "--horizon", "5"])
+    assert "--episodes" in bad(capsys, ["eval", "--checkpoint", str(checkpoint), "--episodes", "0"])

@@ -1,0 +1,320 @@
+"""SAC: the pure loss functions, the batched critic ensemble, learning, and state round trips."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from learner.bc import BCPolicy, bc_pretrain, squashed_log_prob, train_bc_policy
+from learner.replay import Batch, ReplayBuffer
+from learner.sac import (
+    Actor,
+    EnsembleCritic,
+    SACAgent,
+    SACConfig,
+    actor_loss,
+    alpha_loss,
+    bf16_matmul_supported,
+    critic_loss,
+    ensemble_q,
+    squashed_sample,
+    td_target,
+)
+
+SMALL = SACConfig(hidden=32, batch_size=32)
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """Small networks run fastest (and steadiest on a shared machine) on one thread."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def random_batch(n: int, obs_dim: int, act_dim: int, seed: int = 0) -> Batch:
+    g = torch.Generator().manual_seed(seed)
+    return Batch(
+        obs=torch.randn(n, obs_dim, generator=g),
+        actions=torch.rand(n, act_dim, generator=g) * 2 - 1,
+        rewards=-torch.rand(n, generator=g),
+        next_obs=torch.randn(n, obs_dim, generator=g),
+        dones=(torch.rand(n, generator=g) < 0.3).float(),
+    )
+
+
+# -- pure functions ------------------------------------------------------------------------------
+def test_critic_loss_zero_at_target_and_half_mse_summed_over_members():
+    target = torch.tensor([1.0, -2.0, 3.0])
+    assert critic_loss(target.expand(2, 3), target).item() == 0.0
+    q = torch.stack([target + 1.0, target - 2.0])  # errors 1 and 2 on every sample
+    assert critic_loss(q, target).item() == pytest.approx(0.5 * (1.0 + 4.0))
+
+
+def test_td_target_bootstraps_only_when_not_done_and_takes_the_min():
+    rewards, dones = torch.tensor([-1.0, -1.0]), torch.tensor([0.0, 1.0])
+    next_q = torch.tensor([[5.0, 5.0], [3.0, 7.0]])  # min per sample: 3, 5
+    next_log_prob = torch.tensor([-2.0, -2.0])
+    y = td_target(rewards, dones, next_q, next_log_prob, alpha=0.5, gamma=0.9)
+    assert y[0].item() == pytest.approx(-1.0 + 0.9 * (3.0 + 0.5 * 2.0))
+    assert y[1].item() == pytest.approx(-1.0)  # terminated: the reward alone
+
+
+def test_critic_loss_gradient_does_not_reach_the_target():
+    q = torch.zeros(2, 4, requires_grad=True)
+    target = torch.ones(4, requires_grad=True)
+    critic_loss(q, target * 2).backward()
+    assert target.grad is None
+    assert torch.allclose(q.grad, torch.full((2, 4), -2.0 / 4))
+
+
+def test_actor_loss_reduces_ensemble_and_treats_alpha_as_constant():
+    q_pi = torch.tensor([[1.0, 4.0], [3.0, 2.0]], requires_grad=True)
+    log_prob = torch.tensor([0.5, -0.5], requires_grad=True)
+    log_alpha = torch.tensor(math.log(0.2), requires_grad=True)
+    loss = actor_loss(q_pi, log_prob, log_alpha.exp())
+    assert loss.item() == pytest.approx(((0.2 * 0.5 - 1.0) + (0.2 * -0.5 - 2.0)) / 2)
+    loss.backward()
+    assert log_alpha.grad is None
+    assert q_pi.grad.tolist() == [[-0.5, 0.0], [0.0, -0.5]]  # only the min member per sample
+    mean_loss = actor_loss(q_pi, log_prob, 0.2, reduce="mean")
+    assert mean_loss.item() == pytest.approx(((0.1 - 2.0) + (-0.1 - 3.0)) / 2)
+
+
+def test_alpha_loss_raises_alpha_when_entropy_is_below_target():
+    log_alpha = torch.tensor(0.0, requires_grad=True)
+    log_prob = torch.full((8,), 5.0, requires_grad=True)  # entropy -5 < target 1
+    alpha_loss(log_alpha, log_prob, target_entropy=-1.0).backward()
+    assert log_prob.grad is None
+    assert log_alpha.grad.item() < 0  # gradient descent increases log_alpha
+    log_alpha.grad = None
+    alpha_loss(log_alpha, torch.full((8,), -5.0), target_entropy=-1.0).backward()
+    assert log_alpha.grad.item() > 0
+
+
+def test_squashed_sample_matches_torch_distributions():
+    g = torch.Generator().manual_seed(1)
+    mean, log_std = torch.randn(64, 3, generator=g) * 2, torch.randn(64, 3, generator=g) * 0.5
+    noise = torch.randn(64, 3, generator=g)
+    action, log_prob = squashed_sample(mean, log_std, noise)
+    dist = torch.distributions.TransformedDistribution(
+        torch.distributions.Normal(mean, log_std.exp()),
+        [torch.distributions.TanhTransform(cache_size=1)],
+    )
+    u = mean + log_std.exp() * noise
+    expected = dist.log_prob(torch.tanh(u)).sum(-1)
+    ok = action.abs() < 0.999  # where tanh saturates the reference itself is inaccurate
+    assert torch.allclose(action, torch.tanh(u))
+    rows = ok.all(-1)
+    assert rows.sum() > 10
+    assert torch.allclose(log_prob[rows], expected[rows], atol=1e-3)
+    # BC's likelihood of given actions (atanh of them) agrees with the sampler's density.
+    assert torch.allclose(log_prob[rows], squashed_log_prob(mean, log_std, action)[rows], atol=1e-2)
+
+
+def test_actor_log_std_is_bounded():
+    actor = Actor(4, 3, hidden=16)
+    with torch.no_grad():
+        actor.head.bias.fill_(1e3)
+        _, log_std = actor(torch.randn(5, 4))
+    assert float(log_std.max()) <= 2.0 and float(log_std.min()) >= -5.0
+
+
+# -- the batched ensemble --------------------------------------------------------------------------
+@pytest.mark.parametrize("layer_norm", [False, True])
+def test_ensemble_members_equal_separate_networks(layer_norm):
+    torch.manual_seed(0)
+    critic = EnsembleCritic(5, 16, 3, layer_norm)
+    obs, act = torch.randn(7, 3), torch.randn(7, 2)
+    q = critic(obs, act)
+    assert q.shape == (3, 7)
+    x = torch.cat([obs, act], -1)
+    for i in range(3):
+        h = x @ critic.w1[i] + critic.b1[i]
+        if layer_norm:
+            h = torch.nn.functional.layer_norm(h, (16,), critic.g1[i, 0], critic.c1[i, 0])
+        h = torch.relu(h) @ critic.w2[i] + critic.b2[i]
+        if layer_norm:
+            h = torch.nn.functional.layer_norm(h, (16,), critic.g2[i, 0], critic.c2[i, 0])
+        expected = torch.relu(h) @ critic.w3[i, 0] + critic.b3[i]
+        assert torch.allclose(q[i], expected, atol=1e-5)
+    sub = critic(obs, act, members=torch.tensor([2, 0]))
+    assert torch.allclose(sub, q[[2, 0]])
+
+
+def test_detached_critic_passes_gradient_to_actions_only():
+    critic = EnsembleCritic(5, 16, 2, True)
+    act = torch.randn(4, 2, requires_grad=True)
+    critic(torch.randn(4, 3), act, detach=True).sum().backward()
+    assert act.grad is not None and act.grad.abs().sum() > 0
+    assert all(p.grad is None for p in critic.parameters())
+
+
+def test_ensemble_q_is_a_pure_function_of_its_weights():
+    critic = EnsembleCritic(5, 8, 2, False)
+    p = {k: v.detach().clone() for k, v in critic.named_parameters()}
+    x = torch.randn(3, 5)
+    before = ensemble_q(p, x, False)
+    with torch.no_grad():
+        critic.w1.add_(1.0)  # the module changes, the captured weights do not
+    assert torch.equal(before, ensemble_q(p, x, False))
+
+
+# -- the agent ---------------------------------------------------------------------------
+def test_update_changes_critic_actor_alpha_and_moves_targets_by_tau():
+    agent = SACAgent(6, 2, SACConfig(hidden=32, batch_size=16, tau=0.5), seed=0)
+    batch = random_batch(16, 6, 2)
+    before = {
+        "critic": agent.critic.w2.detach().clone(),
+        "target": agent.critic_target.w2.detach().clone(),
+        "actor": agent.actor.head.weight.detach().clone(),
+        "alpha": agent.alpha,
+    }
+    stats = agent.update(batch)
+    assert set(stats) == {"critic_loss", "actor_loss", "alpha", "q_mean", "entropy"}
+    assert all(isinstance(v, float) and math.isfinite(v) for v in stats.values())
+    assert not torch.equal(agent.critic.w2, before["critic"])
+    assert not torch.equal(agent.actor.head.weight, before["actor"])
+    assert agent.alpha != before["alpha"]
+    expected_target = 0.5 * before["target"] + 0.5 * agent.critic.w2.detach()
+    assert torch.allclose(agent.critic_target.w2, expected_target, atol=1e-6)
+    assert agent.updates == 1
+
+
+def test_target_subset_ensemble_runs():
+    cfg = SACConfig(hidden=16, batch_size=8, n_critics=5, target_critics=2, actor_q="mean")
+    agent = SACAgent(4, 2, cfg)
+    stats = agent.update(random_batch(8, 4, 2))
+    assert math.isfinite(stats["critic_loss"])
+    assert agent.critic(torch.zeros(3, 4), torch.zeros(3, 2)).shape == (5, 3)
+
+
+def test_config_rejects_bad_values():
+    with pytest.raises(ValueError, match="target_critics"):
+        SACConfig(n_critics=2, target_critics=3)
+    with pytest.raises(ValueError, match="n_critics"):
+        SACConfig(n_critics=0)
+    with pytest.raises(ValueError, match="init_alpha"):
+        SACConfig(init_alpha=0.0)
+
+
+@pytest.mark.parametrize("bf16", [False, True])
+def test_agent_learns_a_one_step_bandit(bf16):
+    """Reward -|a - a*|^2 with every step terminal: the policy's mode must move to a*."""
+    best = np.array([0.6, -0.4], np.float32)
+    settings = {
+        "hidden": 64,
+        "batch_size": 64,
+        "init_alpha": 0.01,
+        "target_entropy": -4.0,
+        "actor_lr": 1e-3,
+        "critic_lr": 1e-3,
+        "bf16_matmul": bf16,
+    }
+    if bf16 and not bf16_matmul_supported():
+        with pytest.raises(ValueError, match="bf16_matmul"):
+            SACConfig(**settings)
+        return
+    cfg = SACConfig(**settings)
+    agent = SACAgent(1, 2, cfg, seed=3)
+    rng = np.random.default_rng(0)
+    buf = ReplayBuffer(4000, 1, 2)
+    obs = torch.ones(1, 1)
+
+    def error() -> float:
+        with torch.no_grad():
+            mode = torch.tanh(agent.actor(obs)[0]).numpy()[0]
+        return float(np.linalg.norm(mode - best))
+
+    start = error()
+    for _ in range(25):
+        with torch.no_grad():
+            mean, log_std = agent.actor(torch.ones(64, 1))
+            a, _ = squashed_sample(mean, log_std, torch.randn(64, 2))
+        a = a.numpy()
+        r = -((a - best) ** 2).sum(1)
+        buf.add_arrays(np.ones((64, 1)), a, r, np.ones((64, 1)), np.ones(64, bool))
+        for _ in range(12):
+            agent.update(buf.sample(64, rng))
+    assert error() < 0.15 < start
+    assert torch.backends.mkldnn.matmul.fp32_precision == "none"  # restored after updates
+
+
+def test_state_dict_round_trip_restores_outputs_and_optimizers():
+    cfg = SACConfig(hidden=32, batch_size=16)
+    a = SACAgent(6, 2, cfg, seed=0)
+    for s in range(3):
+        a.update(random_batch(16, 6, 2, seed=s))
+    state = a.state_dict()
+    b = SACAgent(6, 2, cfg, seed=99)
+    b.load_state_dict(state)
+    obs = torch.randn(5, 6)
+    assert torch.equal(a.actor(obs)[0], b.actor(obs)[0])
+    assert torch.equal(a.critic(obs, torch.zeros(5, 2)), b.critic(obs, torch.zeros(5, 2)))
+    for pa, pb in zip(
+        a.critic_optimizer.state.values(), b.critic_optimizer.state.values(), strict=True
+    ):
+        assert torch.equal(pa["exp_avg_sq"], pb["exp_avg_sq"])
+    # Same state, same batch: the next update is identical (noise generator restored too).
+    batch = random_batch(16, 6, 2, seed=7)
+    assert a.update(batch) == b.update(batch)
+    assert torch.equal(a.critic_target.w1, b.critic_target.w1)
+    with pytest.raises(ValueError, match="obs_dim, act_dim"):
+        SACAgent(5, 2, cfg).load_state_dict(state)
+    with pytest.raises(ValueError, match="checkpoint's config"):
+        SACAgent(6, 2, SACConfig(hidden=32, batch_size=16, n_critics=3)).load_state_dict(state)
+
+
+def test_state_dict_is_a_copy():
+    agent = SACAgent(3, 2, SMALL)
+    state = agent.state_dict()
+    agent.update(random_batch(32, 3, 2))
+    assert not torch.equal(state["actor"]["head.weight"], agent.actor.head.weight)
+    actor_copy = agent.actor_state_dict()
+    agent.update(random_batch(32, 3, 2, seed=1))
+    assert not torch.equal(actor_copy["head.weight"], agent.actor.head.weight)
+
+
+# -- behaviour cloning --------------------------------------------------------------------------
+def linear_demos(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Observations on very different scales and actions that are a smooth function of them."""
+    rng = np.random.default_rng(seed)
+    obs = rng.standard_normal((n, 4)).astype(np.float32) * np.array(
+        [100.0, 0.01, 1.0, 5.0], np.float32
+    )
+    actions = np.tanh(np.stack([obs[:, 0] / 100.0, obs[:, 1] * 100.0, -obs[:, 3] / 5.0], 1))
+    return obs, actions.astype(np.float32)
+
+
+def test_train_bc_policy_fits_and_normalizes_observations():
+    obs, actions = linear_demos(2000)
+    policy = train_bc_policy(obs, actions, hidden=64, steps=600, seed=0)
+    assert isinstance(policy, BCPolicy)
+    assert torch.allclose(policy.obs_std, torch.from_numpy(obs.std(0)), rtol=1e-3)
+    test_obs, test_actions = linear_demos(200, seed=1)
+    predicted = policy.act(test_obs)
+    assert predicted.dtype == np.float32 and np.abs(predicted).max() <= 1.0
+    baseline = float(((test_actions - test_actions.mean(0)) ** 2).mean())
+    assert float(((predicted - test_actions) ** 2).mean()) < 0.1 * baseline
+    clone = BCPolicy.from_export(policy.export())
+    np.testing.assert_array_equal(clone.act(test_obs[0]), policy.act(test_obs[0]))
+    with pytest.raises(ValueError, match="finite"):
+        train_bc_policy(np.full((3, 2), np.nan), np.zeros((3, 1)))
+    with pytest.raises(ValueError, match="n > 0"):
+        train_bc_policy(np.zeros((3, 2)), np.zeros((4, 1)))
+
+
+@pytest.mark.parametrize("loss", ["nll", "mse"])
+def test_bc_pretrain_moves_the_actor_towards_the_data(loss):
+    obs, actions = linear_demos(1000)
+    obs = obs / np.array([100.0, 0.01, 1.0, 5.0], np.float32)
+    buf = ReplayBuffer(1000, 4, 3)
+    buf.add_arrays(obs, actions, np.zeros(1000), obs, np.zeros(1000, bool))
+    agent = SACAgent(4, 3, SACConfig(hidden=64, batch_size=128), seed=0)
+    out = bc_pretrain(agent, buf, 300, np.random.default_rng(0), loss=loss, lr=3e-3)
+    assert out["loss_end"] < out["loss_start"]
+    with torch.no_grad():
+        mode = torch.tanh(agent.actor(torch.from_numpy(obs))[0]).numpy()
+    assert float(((mode - actions) ** 2).mean()) < 0.05

@@ -1,0 +1,207 @@
+"""``launch.py train`` end to end on tiny runs: outputs, Ctrl-C, resume, bad input."""
+
+import dataclasses
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import torch
+
+import launch
+import sim
+from learner.checkpoint import FORMAT, latest_checkpoint, load_checkpoint
+from learner.config import LearnerOptions, SACOptions
+from learner.metrics import read_csv
+from learner.sac import SACConfig
+from learner.thread import LearnerConfig
+from learner.trainer import GUIDE_DATASET, TRAIN_DATASET
+from recordings.reader import iter_episodes, load_transitions
+from recordings.schema import Actor
+from tests.conftest import ROOT
+
+TINY = [
+    "--guide",
+    "scripted",
+    "--guide-episodes",
+    "3",
+    "--eval-every",
+    "400",
+    "--eval-episodes",
+    "1",
+    "--checkpoint-every",
+    "400",
+    "--no-progress",
+    "--sac.hidden",
+    "32",
+    "--sac.batch-size",
+    "32",
+    "--learner.warmup-steps",
+    "100",
+    "--learner.publish-every",
+    "20",
+]
+
+
+def train(run_dir, *args):
+    return launch.main(["train", "--run-dir", str(run_dir), *TINY, *args])
+
+
+def complete_rows(run_dir):
+    return read_csv(run_dir / "metrics" / "episodes.csv")
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    run_dir = tmp_path_factory.mktemp("runs") / "tiny"
+    assert train(run_dir, "--steps", "600", "--seed", "3") == 0
+    return run_dir
+
+
+def test_train_writes_config_metrics_recordings_checkpoint_plots(tiny_run):
+    config = json.loads((tiny_run / "config.json").read_text())
+    assert config["train"]["steps"] == 600 and config["train"]["sac"]["hidden"] == 32
+    assert config["obs_dim"] == sim.OBS_DIM
+
+    rows = complete_rows(tiny_run)
+    assert [int(r["env_steps"]) for r in rows] == [200, 400, 600]
+    evals = read_csv(tiny_run / "metrics" / "evals.csv")
+    assert [int(r["env_steps"]) for r in evals] == [0, 400, 600]
+    assert all(r["horizon"] == "0" for r in evals)
+    assert int(evals[-1]["updates"]) > 0  # the learner trained
+
+    # H1 is the guide episodes' mean steps to success, and the first training episode uses it.
+    guide = list(iter_episodes(tiny_run / GUIDE_DATASET))
+    assert len(guide) == 3 and all(len(e) == 200 for e in guide)
+    firsts = [int(np.argmax(e.step_success)) + 1 for e in guide if e.step_success.any()]
+    h1 = int(np.ceil(np.mean(firsts)))
+    assert int(rows[0]["h"]) == h1
+
+    data = load_transitions(tiny_run / TRAIN_DATASET)
+    assert len(data["rewards"]) == 600
+    for ep in np.unique(data["episode"]):
+        sel = data["episode"] == ep
+        h = int(data["h"][sel][0])
+        expect = [Actor.GUIDE] * h + [Actor.EXPLORER] * (200 - h)
+        np.testing.assert_array_equal(data["actor"][sel], expect)
+
+    ckpt = load_checkpoint(tiny_run, obs_dim=sim.OBS_DIM, act_dim=sim.ACT_DIM)
+    assert ckpt["format"] == FORMAT and ckpt["counters"]["env_steps"] == 600
+    assert ckpt["curriculum"]["strategy"] == "curriculum" and ckpt["curriculum"]["H1"] == h1
+    assert latest_checkpoint(tiny_run).name == "step_000000600.pt"
+
+    for name in ("success", "score", "horizon", "losses"):
+        png = tiny_run / "plots" / f"{name}.png"
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5000
+
+
+def test_ctrl_c_saves_and_resume_ends_like_an_uninterrupted_run(tmp_path):
+    # No learning (warm-up longer than the run) and a stage 0 where the guide acts alone
+    # (--h1 200): the comparison is free of learning noise, so it must match exactly.
+    fixed = ["--learner.warmup-steps", "100000", "--seed", "5", "--h1", "200",
+             "--curriculum.n-stages", "3", "--curriculum.window", "2",
+             "--curriculum.min-success-ratio", "0.5", "--curriculum.metric", "success",
+             "--curriculum.tolerance", "0.5", "--steps", "600"]  # fmt: skip
+    straight = tmp_path / "straight"
+    assert train(straight, *fixed) == 0
+
+    stopped = tmp_path / "stopped"
+    # A run long enough that only Ctrl-C ends it; resumed with the same arguments but --steps.
+    long = [*TINY, *fixed[:-1], "100000"]
+    cmd = [sys.executable, "launch.py", "train", "--run-dir", str(stopped), *long]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    csv_path = stopped / "metrics" / "episodes.csv"
+    while proc.poll() is None and len(read_csv(csv_path)) < 1:
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGINT)  # most likely mid-way through the second episode
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err.decode()
+    assert b"Traceback" not in err
+    ckpt = load_checkpoint(stopped)
+    steps_at_stop = ckpt["counters"]["env_steps"]
+    assert steps_at_stop in (200, 400)  # whole episodes only
+    recorded = len(load_transitions(stopped / TRAIN_DATASET)["rewards"])
+    assert recorded >= steps_at_stop  # the episode in progress was kept in the recording
+
+    assert train(stopped, "--resume", *fixed) == 0
+    a, b = load_checkpoint(straight), load_checkpoint(stopped)
+    assert a["counters"]["env_steps"] == b["counters"]["env_steps"] == 600
+    assert a["counters"]["episodes"] == b["counters"]["episodes"] == 3
+    assert a["curriculum"] == b["curriculum"]
+    assert a["curriculum"]["advances"]  # stage 0 (the guide alone, 2 of 2) did advance
+    rows = read_csv(stopped / "metrics" / "episodes.csv")
+    assert [r["h"] for r in rows] == [
+        r["h"] for r in read_csv(straight / "metrics" / "episodes.csv")
+    ]
+    assert [int(r["env_steps"]) for r in rows] == [200, 400, 600]
+
+    # A finished run can be extended: same arguments, more steps.
+    assert train(straight, *fixed[:-2], "--steps", "800", "--resume") == 0
+    assert load_checkpoint(straight)["counters"]["env_steps"] == 800
+    assert len(load_transitions(straight / TRAIN_DATASET)["rewards"]) == 800
+
+
+def bad(capsys, argv):
+    assert launch.main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ")
+    return err[0]
+
+
+def test_bad_train_input_exits_2_with_one_line(tiny_run, tmp_path, capsys):
+    before = sorted(p.name for p in (tiny_run / "checkpoints").iterdir())
+    line = bad(capsys, ["train", "--run-dir", str(tiny_run), "--steps", "200"])
+    assert "--resume" in line
+    argv = ["train", "--run-dir", str(tiny_run), *TINY, "--steps", "800", "--seed", "3",
+            "--strategy", "random", "--resume"]  # fmt: skip
+    assert "strategy: run has 'curriculum', now 'random'" in bad(capsys, argv)
+    assert sorted(p.name for p in (tiny_run / "checkpoints").iterdir()) == before
+
+    line = bad(capsys, ["train", "--run-dir", str(tmp_path / "x"), "--resume"])
+    assert "nothing to resume" in line
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "notes.txt").write_text("mine")
+    assert "not empty" in bad(capsys, ["train", "--run-dir", str(other)])
+    assert (other / "notes.txt").read_text() == "mine"
+    line = bad(capsys, ["train", "--run-dir", str(tmp_path / "y"), "--guide", "none"])
+    assert "--guide none" in line
+    assert "--steps" in bad(capsys, ["train", "--run-dir", str(tmp_path / "z"), "--steps", "0"])
+    assert "unknown guide" in bad(capsys, ["train", "--run-dir", str(tmp_path / "g"),
+                                           "--guide", "telepathy", "--no-progress"])  # fmt: skip
+
+
+def test_no_jsrl_learns_from_the_same_guide_data_and_rejects_other_shapes(tmp_path, capsys):
+    run = tmp_path / "none"
+    args = [*TINY, "--steps", "400", "--strategy", "none", "--guide-episodes", "2"]
+    assert train(run, *args) == 0
+    data = load_transitions(run / TRAIN_DATASET)
+    assert set(np.unique(data["actor"])) == {Actor.EXPLORER} and set(np.unique(data["h"])) == {0}
+    assert len(list(iter_episodes(run / GUIDE_DATASET))) == 2  # the same guide data as JSRL
+    assert int(read_csv(run / "metrics" / "evals.csv")[-1]["updates"]) > 0
+
+    path = latest_checkpoint(run)
+    ckpt = torch.load(path, weights_only=True)
+    ckpt["obs_dim"] = 12
+    torch.save(ckpt, path)
+    line = bad(capsys, ["train", "--run-dir", str(run), *args, "--steps", "600", "--resume"])
+    assert "obs_dim=12" in line
+
+
+@pytest.mark.parametrize(
+    ("options", "config", "different"),
+    [(SACOptions, SACConfig, {"init_alpha"}), (LearnerOptions, LearnerConfig, set())],
+)
+def test_cli_options_mirror_the_learner_configs(options, config, different):
+    """The torch-free CLI options carry exactly the learner's config fields and defaults."""
+    mine = {f.name: f for f in dataclasses.fields(options)}
+    theirs = {f.name: f for f in dataclasses.fields(config)}
+    assert list(mine) == list(theirs), f"mirror {config.__name__}'s fields in {options.__name__}"
+    for name, f in theirs.items():
+        assert str(mine[name].type) == str(f.type), name
+        if name not in different:
+            assert mine[name].default == f.default, name
+    assert options().build() == config(**dataclasses.asdict(options()))
