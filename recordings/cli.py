@@ -12,11 +12,9 @@ import gymnasium as gym
 from tqdm import tqdm
 
 from guides.base import Guide
-from guides.sanitize import ActionSanitizer
 from recordings.config import CollectConfig, InfoConfig, RecordingsConfig, VerifyConfig
 from recordings.layout import dataset_paths
 from recordings.reader import summarize
-from recordings.schema import Actor
 from recordings.verify import verify
 from recordings.writer import DatasetWriter
 from sim.door import EPISODE_STEPS, normalized_score
@@ -60,20 +58,23 @@ def collect_episodes(
     seed: int,
     progress: bool = True,
 ) -> CollectStats:
-    """Record ``episodes`` whole-guide episodes (h = 200): reset, act, sanitize, step, record.
+    """Record ``episodes`` whole-guide episodes (h = 200) through the one episode runner.
 
     Episode ``i`` is reset with seed ``seed + i``. Ctrl-C discards the episode in progress
     and returns what was finished (``interrupted`` set); any other error discards it too and
     propagates (the finished episodes stay recorded).
     """
-    sanitize = ActionSanitizer()
+    # The runner has no torch in it; imported here because learner/ stands on recordings/.
+    from learner.runner import EpisodeRunner
+
+    runner = EpisodeRunner(env, guide, None, recorder=writer)
     stats = CollectStats()
     bar = tqdm(range(episodes), desc="collect", unit="ep", disable=not progress)
     try:
         for i in bar:
-            ret, success = _one_episode(env, guide, writer, sanitize, seed + i)
-            stats.returns.append(ret)
-            stats.successes.append(success)
+            result = runner.run_episode(seed + i, EPISODE_STEPS)
+            stats.returns.append(result.episode_return)
+            stats.successes.append(result.success)
             bar.set_postfix(success=f"{stats.success_rate:.0%}", score=f"{stats.mean_score:.1f}")
     except KeyboardInterrupt:
         writer.discard_episode()
@@ -84,35 +85,6 @@ def collect_episodes(
     finally:
         bar.close()
     return stats
-
-
-def _one_episode(
-    env: gym.Env, guide: Guide, writer: DatasetWriter, sanitize: ActionSanitizer, seed: int
-) -> tuple[float, bool]:
-    obs, _ = env.reset(seed=seed)
-    guide.reset(obs)
-    sanitize.reset()
-    writer.begin_episode(obs, seed=seed, h=EPISODE_STEPS, guide_kind=str(guide.kind))
-    ret, success, done = 0.0, False, False
-    while not done:
-        action = sanitize(guide.act(obs))
-        obs, reward, terminated, truncated, info = env.step(action)
-        step_success = bool(info.get("success", False))
-        writer.add_step(
-            action,
-            float(reward),
-            obs,
-            bool(terminated),
-            bool(truncated),
-            actor=Actor.GUIDE,
-            h=EPISODE_STEPS,
-            success=step_success,
-        )
-        ret += float(reward)
-        success |= step_success
-        done = terminated or truncated
-    writer.end_episode()
-    return ret, success
 
 
 def run_collect(cfg: CollectConfig) -> int:

@@ -1,32 +1,36 @@
 """The door: a registered Gymnasium env with the D4RL door-binary reward, and its renderer.
 
-Importing this package registers ``JumpStart/DoorBinary-v0``.
+``JumpStart/DoorBinary-v0`` is registered when :mod:`sim.door` is first imported, which
+any use of ``sim.ENV_ID``, ``sim.make_door``, ... does. The door module is loaded lazily so cheap
+imports such as :mod:`sim.errors` (used by every CLI config) do not pull in MuJoCo and
+Gymnasium-Robotics: ``launch.py --help`` stays instant.
 """
 
-from sim.door import (
-    ACT_DIM,
-    ENV_ID,
-    EPISODE_STEPS,
-    OBS_DIM,
-    SUCCESS_HINGE_ANGLE,
-    DoorBinaryEnv,
-    make_door,
-    normalized_score,
-    register,
-)
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
 from sim.errors import UserError
 
-register()
-
-__all__ = [
+_DOOR_NAMES = (
     "ACT_DIM",
     "ENV_ID",
     "EPISODE_STEPS",
     "OBS_DIM",
     "SUCCESS_HINGE_ANGLE",
     "DoorBinaryEnv",
-    "UserError",
     "make_door",
     "normalized_score",
     "register",
-]
+)
+
+__all__ = [*_DOOR_NAMES, "UserError"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _DOOR_NAMES:
+        door = importlib.import_module("sim.door")
+        door.register()
+        return getattr(door, name)
+    raise AttributeError(f"module 'sim' has no attribute {name!r}")

@@ -88,3 +88,6 @@ def make_door(render_mode: str | None = None, **kwargs: Any) -> gym.Env:
     """
     register()
     return gym.make(ENV_ID, render_mode=render_mode, **kwargs)
+
+
+register()  # importing the door module registers its id
