@@ -7,10 +7,14 @@ through ``model.train(gradient_steps=N, batch_size=256)``; ours through ``sample
 offline, half online, as the learner thread does) + ``SACAgent.update``.
 
 The rounds interleave the learners so that load from other processes hits them alike; the
-reported ratio is the median over rounds of (ours / SB3) measured back to back.
+reported ratio is the median over rounds of (ours / SB3) measured back to back. Beside wall-clock
+rates the table gives updates per CPU-second of the process, which preemption by other
+processes does not distort (with 1 thread; with 2, OpenMP's spin-waiting counts as CPU time).
+On a 2-core machine shared with other work, 2 torch threads can collapse to a few updates/s
+(each parallel region waits for a descheduled thread): the learner thread defaults to 1.
 
-Run: ``python bench/learner_speed.py [--threads 2] [--rounds 7] [--updates 200]``
-Writes ``bench/results/learner_speed.json`` and prints a table.
+Run: ``python bench/learner_speed.py [--threads 2 1] [--rounds 5] [--updates 100] [--ensemble]``
+Writes ``bench/results/learner_speed.json`` and prints a table (plus explorer ``act()`` cost).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 import torch
+from tqdm import tqdm
 
 from learner.explorer import Explorer
 from learner.replay import ReplayBuffer, sample_mixed
@@ -35,6 +40,7 @@ from learner.sac import SACAgent, SACConfig, bf16_matmul_supported
 
 OBS_DIM, ACT_DIM, HIDDEN, BATCH = 39, 28, 256, 256
 RESULTS = Path(__file__).resolve().parent / "results" / "learner_speed.json"
+SB3 = "sb3 SAC (no LayerNorm)"
 
 
 class BoxEnv(gym.Env):
@@ -144,52 +150,35 @@ def act_microseconds(n: int = 3000) -> dict[str, float]:
 
 @dataclass
 class Row:
-    """One learner's figures."""
+    """One learner's figures at one torch thread count."""
 
     name: str
+    """Learner."""
+    threads: int
+    """torch intra-op threads."""
     median_updates_per_s: float
+    """Median over rounds of updates per wall-clock second."""
     best_updates_per_s: float
+    """Best round (the least disturbed by other processes)."""
     ratio_vs_sb3: float | None
+    """Median over rounds of (this / SB3), wall clock, rounds run back to back."""
+    cpu_updates_per_s: float
+    """Median over rounds of updates per CPU-second of this process (robust to preemption)."""
+    cpu_ratio_vs_sb3: float | None
+    """Median over rounds of (this / SB3) in updates per CPU-second."""
 
 
-def timed(run: Callable[[int], None], steps: int) -> float:
-    """Updates per second of ``run(steps)``."""
-    t0 = time.perf_counter()
+def timed(run: Callable[[int], None], steps: int) -> tuple[float, float]:
+    """Updates per wall-clock second and per process CPU-second of ``run(steps)``."""
+    w0, c0 = time.perf_counter(), time.process_time()
     run(steps)
-    return steps / (time.perf_counter() - t0)
+    return steps / (time.perf_counter() - w0), steps / max(time.process_time() - c0, 1e-9)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--threads", type=int, default=2, help="torch intra-op threads (all)")
-    parser.add_argument("--rounds", type=int, default=7, help="interleaved timing rounds")
-    parser.add_argument("--updates", type=int, default=200, help="gradient updates per round")
-    parser.add_argument("--buffer", type=int, default=50_000, help="transitions in the buffers")
-    parser.add_argument(
-        "--ensemble",
-        action="store_true",
-        help="also time RLPD's 10-critic ensemble (target min of 2)",
-    )
-    parser.add_argument(
-        "--out",
-        type=Path,
-        default=None,
-        help="JSON output (default: bench/results/learner_speed.json, or "
-        "learner_speed_threadsN.json when --threads is not 2)",
-    )
-    args = parser.parse_args()
-    if args.out is None:
-        name = (
-            "learner_speed.json"
-            if args.threads == 2
-            else f"learner_speed_threads{args.threads}.json"
-        )
-        args.out = RESULTS.parent / name
-
-    torch.set_num_threads(args.threads)
-    data = random_transitions(args.buffer, np.random.default_rng(0))
-    learners: dict[str, Callable[[int], None]] = {
-        "sb3 SAC (no LayerNorm)": make_sb3(data),
+def build_learners(data: dict[str, np.ndarray], ensemble: bool) -> dict[str, Callable[[int], None]]:
+    """SB3 first (the baseline), then our configurations."""
+    learners = {
+        SB3: make_sb3(data),
         "ours, LayerNorm critics (default)": make_ours(data, SACConfig()),
         "ours, no LayerNorm (SB3's nets)": make_ours(data, SACConfig(layer_norm=False)),
     }
@@ -197,53 +186,103 @@ def main() -> None:
         learners["ours, LayerNorm, bf16 matmuls (opt-in)"] = make_ours(
             data, SACConfig(bf16_matmul=True)
         )
-    if args.ensemble:
+    if ensemble:
         learners["ours, 10 critics, target 2 (RLPD)"] = make_ours(
             data, SACConfig(n_critics=10, target_critics=2, actor_q="mean")
         )
+    return learners
+
+
+def measure(
+    learners: dict[str, Callable[[int], None]], threads: int, rounds: int, updates: int
+) -> tuple[list[Row], dict[str, list[float]]]:
+    """Interleaved rounds at ``threads`` torch threads; one Row per learner."""
+    torch.set_num_threads(threads)
     for run in learners.values():  # warm-up: allocator, oneDNN primitives, SB3's first train
-        timed(run, 30)
-
-    rates: dict[str, list[float]] = {name: [] for name in learners}
-    for _ in range(args.rounds):
+        timed(run, 20)
+    wall: dict[str, list[float]] = {name: [] for name in learners}
+    cpu: dict[str, list[float]] = {name: [] for name in learners}
+    for _ in tqdm(range(rounds), desc=f"{threads} thread(s)", leave=False):
         for name, run in learners.items():
-            rates[name].append(timed(run, args.updates))
+            w, c = timed(run, updates)
+            wall[name].append(w)
+            cpu[name].append(c)
 
-    sb3 = rates["sb3 SAC (no LayerNorm)"]
-    rows = []
-    for name, r in rates.items():
-        ratio = (
-            None
-            if name.startswith("sb3")
-            else statistics.median(a / b for a, b in zip(r, sb3, strict=True))
+    def ratio(name: str, rates: dict[str, list[float]]) -> float | None:
+        if name == SB3:
+            return None
+        return statistics.median(a / b for a, b in zip(rates[name], rates[SB3], strict=True))
+
+    rows = [
+        Row(
+            name,
+            threads,
+            statistics.median(wall[name]),
+            max(wall[name]),
+            ratio(name, wall),
+            statistics.median(cpu[name]),
+            ratio(name, cpu),
         )
-        rows.append(Row(name, statistics.median(r), max(r), ratio))
+        for name in learners
+    ]
+    return rows, wall
 
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--threads",
+        type=int,
+        nargs="+",
+        default=[2, 1],
+        help="torch intra-op thread counts to measure (each for all learners)",
+    )
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved timing rounds")
+    parser.add_argument("--updates", type=int, default=100, help="gradient updates per round")
+    parser.add_argument("--buffer", type=int, default=50_000, help="transitions in the buffers")
+    parser.add_argument(
+        "--ensemble",
+        action="store_true",
+        help="also time RLPD's 10-critic ensemble (target min of 2)",
+    )
+    parser.add_argument("--out", type=Path, default=RESULTS, help="JSON output file")
+    args = parser.parse_args()
+
+    data = random_transitions(args.buffer, np.random.default_rng(0))
+    learners = build_learners(data, args.ensemble)
+    load_before = os.getloadavg()[0]
+    rows: list[Row] = []
+    per_round: dict[str, dict[str, list[float]]] = {}
+    for threads in args.threads:
+        r, wall = measure(learners, threads, args.rounds, args.updates)
+        rows += r
+        per_round[str(threads)] = wall
+    torch.set_num_threads(1)
     act_us = act_microseconds()
+
+    defaults = [r for r in rows if r.name.endswith("(default)")]
     result = {
         "benchmark": "learner_speed",
-        "command": "python bench/learner_speed.py "
-        + " ".join(
-            f"--{k} {v}"
-            for k, v in (
-                ("threads", args.threads),
-                ("rounds", args.rounds),
-                ("updates", args.updates),
-            )
-        ),
-        "torch_threads": args.threads,
+        "command": "python bench/learner_speed.py --threads "
+        + " ".join(map(str, args.threads))
+        + f" --rounds {args.rounds} --updates {args.updates}",
         "torch": torch.__version__,
         "cpu_count": os.cpu_count(),
         "machine": platform.processor() or platform.machine(),
-        "load_avg_1min": os.getloadavg()[0],
+        "load_avg_1min": {"before": load_before, "after": os.getloadavg()[0]},
         "dims": {"obs": OBS_DIM, "act": ACT_DIM, "hidden": HIDDEN, "batch": BATCH},
         "rounds": args.rounds,
         "updates_per_round": args.updates,
         "rows": [asdict(r) for r in rows],
-        "per_round_updates_per_s": rates,
-        "ratio_default_vs_sb3": rows[1].ratio_vs_sb3,
-        "target_ratio": 1.5,
-        "act_microseconds": act_us,
+        "per_round_updates_per_s": per_round,
+        "headline": {
+            "default_vs_sb3_wall_by_threads": {str(r.threads): r.ratio_vs_sb3 for r in defaults},
+            "default_vs_sb3_cpu_by_threads": {str(r.threads): r.cpu_ratio_vs_sb3 for r in defaults},
+            "target_ratio": 1.5,
+            "note": "on a loaded 2-core machine 2-thread wall-clock rates collapse (SB3 more "
+            "than ours); the 1-thread and CPU-time ratios are the steadier figures",
+        },
+        "act_microseconds_1_thread": act_us,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     tmp = args.out.with_suffix(".json.tmp")
@@ -251,17 +290,28 @@ def main() -> None:
     tmp.replace(args.out)
 
     print(
-        f"learner updates/s, batch {BATCH}, {HIDDEN}x{HIDDEN}, obs {OBS_DIM} / act {ACT_DIM}, "
-        f"torch threads {args.threads}, {args.rounds} rounds x {args.updates} updates"
+        f"learner updates/s: batch {BATCH}, {HIDDEN}x{HIDDEN}, obs {OBS_DIM} / act {ACT_DIM}, "
+        f"{args.rounds} interleaved rounds x {args.updates} updates, load avg "
+        f"{load_before:.1f} -> {os.getloadavg()[0]:.1f}"
     )
-    print(f"{'learner':38s} {'median/s':>9s} {'best/s':>8s} {'x SB3':>6s}")
+    print(
+        f"{'learner':40s} {'thr':>3s} {'median/s':>9s} {'best/s':>7s} {'x SB3':>6s} "
+        f"{'cpu/s':>7s} {'x SB3':>6s}"
+    )
     for r in rows:
-        ratio = "" if r.ratio_vs_sb3 is None else f"{r.ratio_vs_sb3:.2f}"
-        print(f"{r.name:38s} {r.median_updates_per_s:9.1f} {r.best_updates_per_s:8.1f} {ratio:>6s}")
-    print(f"\n{'explorer act(), one observation':38s} {'us/act':>9s}")
+        print(
+            f"{r.name:40s} {r.threads:3d} {r.median_updates_per_s:9.1f} "
+            f"{r.best_updates_per_s:7.1f} {_fmt(r.ratio_vs_sb3):>6s} "
+            f"{r.cpu_updates_per_s:7.1f} {_fmt(r.cpu_ratio_vs_sb3):>6s}"
+        )
+    print(f"\n{'explorer act(), one observation, 1 thread':40s} {'us/act':>9s}")
     for name, us in act_us.items():
-        print(f"{name:38s} {us:9.1f}")
+        print(f"{name:40s} {us:9.1f}")
     print(f"wrote {args.out}")
+
+
+def _fmt(ratio: float | None) -> str:
+    return "" if ratio is None else f"{ratio:.2f}"
 
 
 if __name__ == "__main__":

@@ -59,6 +59,8 @@ class SACOptions:
     """Adam weight decay of the critics."""
     bf16_matmul: bool = False
     """Multiply in bfloat16 inside updates (~2x faster on CPUs with AVX512-BF16 or AMX)."""
+    actor_every: int = 1
+    """Update the actor and alpha on every k-th update only (RLPD with UTD k: set k)."""
 
     def build(self) -> SACConfig:
         """The :class:`learner.sac.SACConfig` with these values (it checks them)."""

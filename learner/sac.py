@@ -28,7 +28,7 @@ import contextlib
 import copy
 import dataclasses
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -85,6 +85,11 @@ class SACConfig:
     About 2x faster matrix products on CPUs with AVX512-BF16 or AMX. Off by default: it trades
     precision for speed, and torch's switch is process-wide, so matrix products in other
     threads during an update use it too."""
+    actor_every: int = 1
+    """Update the actor and alpha on every k-th update only (the critics on every one).
+
+    RLPD with an update-to-data ratio of k updates the actor once per env step: set
+    ``actor_every = utd_ratio`` for that. 1 is plain SAC (and what the speed bench compares)."""
 
     def __post_init__(self) -> None:
         """Fail fast on values that cannot work."""
@@ -92,6 +97,8 @@ class SACConfig:
             raise ValueError(
                 f"hidden and batch_size must be positive: {self.hidden}, {self.batch_size}"
             )
+        if self.actor_every < 1:
+            raise ValueError(f"actor_every must be >= 1, got {self.actor_every}")
         if self.n_critics < 1:
             raise ValueError(f"n_critics must be >= 1, got {self.n_critics}")
         if self.target_critics is not None and not 1 <= self.target_critics <= self.n_critics:
@@ -333,6 +340,7 @@ class SACAgent:
         )
         self._critic_params = list(self.critic.parameters())
         self._target_params = list(self.critic_target.parameters())
+        self._actor_stats = (torch.tensor(math.nan), torch.tensor(math.nan))
         self.updates = 0
 
     @property
@@ -361,22 +369,23 @@ class SACAgent:
         self.critic_optimizer.step()
 
         # Actor and alpha: one backward (the losses touch disjoint variables).
-        actions, log_prob = self._sample(batch.obs)
-        q_pi = self.critic(batch.obs, actions, detach=True)
-        loss_pi = actor_loss(q_pi, log_prob, alpha, cfg.actor_q)
-        loss_alpha = alpha_loss(self.log_alpha, log_prob, self.target_entropy)
-        self.actor_optimizer.zero_grad(set_to_none=True)
-        (loss_pi + loss_alpha).backward()
-        self.actor_optimizer.step()
+        if self.updates % cfg.actor_every == 0:
+            actions, log_prob = self._sample(batch.obs)
+            q_pi = self.critic(batch.obs, actions, detach=True)
+            loss_pi = actor_loss(q_pi, log_prob, alpha, cfg.actor_q)
+            loss_alpha = alpha_loss(self.log_alpha, log_prob, self.target_entropy)
+            self.actor_optimizer.zero_grad(set_to_none=True)
+            (loss_pi + loss_alpha).backward()
+            self.actor_optimizer.step()
+            self._actor_stats = (loss_pi.detach(), -log_prob.detach().mean())
 
         # Targets: Polyak averaging, one fused call over all tensors.
         with torch.no_grad():
             torch._foreach_lerp_(self._target_params, self._critic_params, cfg.tau)
         self.updates += 1
 
-        stats = torch.stack(
-            (loss_q.detach(), loss_pi.detach(), alpha, q.detach().mean(), -log_prob.detach().mean())
-        ).tolist()
+        loss_pi, entropy = self._actor_stats  # from the last actor update
+        stats = torch.stack((loss_q.detach(), loss_pi, alpha, q.detach().mean(), entropy)).tolist()
         return dict(
             zip(("critic_loss", "actor_loss", "alpha", "q_mean", "entropy"), stats, strict=True)
         )
@@ -419,8 +428,10 @@ class SACAgent:
 
     def load_state_dict(self, state: dict) -> None:
         """Restore what ``state_dict`` returned (dimensions must match)."""
-        theirs = (state.get("obs_dim"), state.get("act_dim"), *_shape_of(state.get("config")))
-        ours = (self.obs_dim, self.act_dim, *_shape_of(dataclasses.asdict(self.config)))
+        saved = state.get("config")  # None in states saved before the config was stored
+        mine = dataclasses.asdict(self.config)
+        theirs = (state.get("obs_dim"), state.get("act_dim"), *_shape_of(saved or mine))
+        ours = (self.obs_dim, self.act_dim, *_shape_of(mine))
         if theirs != ours:
             raise ValueError(
                 f"state is for (obs_dim, act_dim, hidden, n_critics, layer_norm) = {theirs}, "
@@ -437,9 +448,8 @@ class SACAgent:
         self.updates = int(state["updates"])
 
 
-def _shape_of(config: dict | None) -> tuple:
+def _shape_of(config: dict) -> tuple:
     """The config fields that decide the shapes of the weights."""
-    config = config or {}
     return tuple(config.get(k) for k in ("hidden", "n_critics", "layer_norm"))
 
 
@@ -471,8 +481,3 @@ def matmul_precision(precision: Literal["bf16"] | None) -> Iterator[None]:
 def _fast_adam() -> dict[str, bool]:
     """Adam options: the fused multi-tensor kernel (one call for all parameters)."""
     return {"fused": True}
-
-
-def parameter_count(modules: Sequence[nn.Module]) -> int:
-    """Number of trainable parameters in ``modules`` (for logs and the bench)."""
-    return sum(p.numel() for m in modules for p in m.parameters() if p.requires_grad)

@@ -183,6 +183,18 @@ def test_update_changes_critic_actor_alpha_and_moves_targets_by_tau():
     assert agent.updates == 1
 
 
+def test_actor_every_k_updates_the_actor_on_every_kth_update_only():
+    agent = SACAgent(4, 2, SACConfig(hidden=16, batch_size=8, actor_every=3))
+    changed = []
+    for s in range(6):
+        before = agent.actor.head.weight.detach().clone()
+        critic_before = agent.critic.w2.detach().clone()
+        agent.update(random_batch(8, 4, 2, seed=s))
+        changed.append(not torch.equal(before, agent.actor.head.weight))
+        assert not torch.equal(critic_before, agent.critic.w2)  # critics: every update
+    assert changed == [True, False, False, True, False, False]
+
+
 def test_target_subset_ensemble_runs():
     cfg = SACConfig(hidden=16, batch_size=8, n_critics=5, target_critics=2, actor_q="mean")
     agent = SACAgent(4, 2, cfg)
