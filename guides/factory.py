@@ -38,6 +38,10 @@ BUILDERS: dict[str, GuideForm] = {}
 PY_FILE_KEY = "FILE.py"
 """The key under which a ``FILE.py:CALLABLE`` builder is registered (it gets the whole spec)."""
 
+MODULE_KEY = "MODULE"
+"""The key of the ``package.module:CALLABLE`` builder (it gets the whole spec); used when a
+spec's prefix is a dotted Python name that no other form claims."""
+
 
 def register(prefix: str, build: Builder, usage: str) -> None:
     """Accept specs starting with ``prefix`` (replacing an earlier builder of that prefix).
@@ -74,10 +78,16 @@ def make_guide(spec: str, env: gymnasium.Env, *, seed: int = 0) -> Guide:
     prefix, sep, argument = text.partition(":")
     if prefix.endswith(".py"):
         prefix, argument, sep = PY_FILE_KEY, text, ":"
+    elif prefix not in BUILDERS and sep and _is_dotted_name(prefix):
+        prefix, argument = MODULE_KEY, text  # package.module:CALLABLE
     form = BUILDERS.get(prefix)
     if form is None:
         raise GuideError(f"unknown guide {spec!r}; valid forms: {valid_forms()}")
     return form.build(argument if sep else None, env, seed)
+
+
+def _is_dotted_name(text: str) -> bool:
+    return all(part.isidentifier() for part in text.split("."))
 
 
 def mapper_for(env: gymnasium.Env) -> CommandMapper:
@@ -106,3 +116,8 @@ def _parse_skill(argument: str) -> float:
 
 
 register("scripted", _build_scripted, "scripted[:SKILL] (SKILL in [0, 1], default 1 = expert)")
+
+
+# The other built-in forms register themselves when imported; they import torch and user code
+# only when a guide of theirs is built, so this stays cheap.
+from guides import imitation, policy, user  # noqa: E402, F401

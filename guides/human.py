@@ -1,0 +1,53 @@
+"""The human guide: a teleop device (keyboard or gamepad) plus the Command -> action mapper."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+
+from teleop.command import Command
+
+if TYPE_CHECKING:
+    from teleop.mapper import CommandMapper
+
+
+class Device(Protocol):
+    """What the human guide needs from a device (both teleop devices satisfy it)."""
+
+    is_connected: bool
+
+    def get_action(self, dt: float = 0.01) -> Command:
+        """This control step's Command."""
+        ...
+
+
+class HumanGuide:
+    """Acts as the person at the device asks, through the scripted guide's own mapper.
+
+    Args:
+        device: A teleop device the app forwards events to (keyboard, gamepad, or a merge).
+        mapper: Turns a Command into the 28-D action (``teleop.mapper.CommandMapper``).
+        dt: Control step (s) of simulated time handed to ``device.get_action``.
+
+    """
+
+    kind = "human"
+
+    def __init__(self, device: Device, mapper: CommandMapper, dt: float = 0.01) -> None:
+        if not dt > 0.0:
+            raise ValueError(f"dt must be > 0, got {dt!r}")
+        self.device = device
+        self.mapper = mapper
+        self.dt = dt
+        self.last_command = Command()
+
+    def reset(self, obs: np.ndarray) -> None:
+        """Start a new episode: the mapper re-anchors its targets on ``obs``."""
+        self.last_command = Command()
+        self.mapper.reset(obs)
+
+    def act(self, obs: np.ndarray) -> np.ndarray:
+        """Map the device's Command for this step to a (28,) action."""
+        self.last_command = self.device.get_action(self.dt)
+        return self.mapper(self.last_command, obs)

@@ -1,0 +1,92 @@
+"""A saved explorer as the guide of a new run: ``--guide policy:CKPT``.
+
+``CKPT`` is a checkpoint file or a run directory (its newest checkpoint), in the format of
+:mod:`learner.checkpoint`, which also loads it. The guide acts deterministically (the mean of
+the squashed Gaussian), so two runs with the same checkpoint see the same guide.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from guides.base import GuideError
+from sim.door import ACT_DIM, OBS_DIM
+from sim.errors import UserError
+
+if TYPE_CHECKING:
+    from learner.explorer import Explorer
+
+
+class PolicyGuide:
+    """Acts with a checkpoint's explorer, deterministically.
+
+    Args:
+        explorer: The loaded explorer (``learner.checkpoint.load_explorer``).
+        source: Where it came from (the checkpoint file), for messages and the HUD.
+
+    """
+
+    kind = "policy"
+
+    def __init__(self, explorer: Explorer, source: Path) -> None:
+        self.explorer = explorer
+        self.source = Path(source)
+
+    @property
+    def weight_version(self) -> int:
+        """The weight version stored in the checkpoint."""
+        return int(self.explorer.version)
+
+    def reset(self, obs: np.ndarray) -> None:
+        """Nothing to reset: the policy is memoryless."""
+
+    def act(self, obs: np.ndarray) -> np.ndarray:
+        """Return the explorer's deterministic action for ``obs`` (float32, (28,))."""
+        return np.asarray(self.explorer.act(obs, deterministic=True), dtype=np.float32)
+
+
+def load_policy_guide(checkpoint: Path | str, *, seed: int = 0) -> PolicyGuide:
+    """Load the explorer of ``checkpoint`` (a file or a run directory) as a guide.
+
+    Raises:
+        GuideError: The checkpoint is missing, unreadable, or for another task.
+
+    """
+    from learner.checkpoint import load_explorer, resolve_checkpoint
+
+    if not str(checkpoint):
+        raise GuideError("policy guide needs a checkpoint: --guide policy:RUN_DIR_OR_FILE.pt")
+    path = Path(checkpoint).expanduser()
+    try:
+        resolved = resolve_checkpoint(path)
+        explorer = load_explorer(resolved, obs_dim=OBS_DIM, act_dim=ACT_DIM, seed=seed)
+    except GuideError:
+        raise
+    except UserError as e:
+        raise GuideError(f"policy guide: {e}") from None
+    except (KeyError, TypeError, ValueError, RuntimeError) as e:
+        raise GuideError(
+            f"policy guide: {path} is a checkpoint but its explorer cannot be loaded "
+            f"({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})"
+        ) from None
+    return PolicyGuide(explorer, resolved)
+
+
+def _build(argument: str | None, env: Any, seed: int) -> PolicyGuide:
+    """Factory builder for ``policy:CKPT`` (``env`` is not needed: the checkpoint has the sizes)."""
+    del env
+    if not argument:
+        raise GuideError("policy guide needs a checkpoint: --guide policy:RUN_DIR_OR_FILE.pt")
+    return load_policy_guide(argument, seed=seed)
+
+
+def _register() -> None:
+    from guides.factory import register
+
+    register("policy", _build, "policy:CKPT (a checkpoint file or a train run directory)")
+
+
+_register()

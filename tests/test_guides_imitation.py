@@ -1,0 +1,148 @@
+"""The imitation guide: behaviour cloning on a recording, its cache, and the DAgger trainer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import guides.imitation  # noqa: F401  (registers the imitation: form)
+import sim
+from guides.base import GuideError
+from guides.factory import make_guide, mapper_for
+from guides.imitation import (
+    CACHE_FILE,
+    ImitationConfig,
+    ImitationTrainer,
+    describe,
+    load_imitation_guide,
+    read_demos,
+)
+from guides.scripted import ScriptedGuide
+from learner.runner import EpisodeRunner
+from recordings.reader import load_transitions
+from recordings.schema import Actor
+from recordings.writer import DatasetWriter
+
+FAST = ImitationConfig(steps=150, hidden=32, batch_size=64, eval_episodes=1)
+
+
+def record_scripted(dataset: Path, episodes: int, seed: int, append: bool = False) -> None:
+    env = sim.make_door()
+    with DatasetWriter(dataset, append=append) as writer:
+        runner = EpisodeRunner(env, ScriptedGuide(mapper_for(env)), None, recorder=writer)
+        for i in range(episodes):
+            runner.run_episode(seed + i, sim.EPISODE_STEPS)
+
+
+@pytest.fixture
+def dataset(tmp_path: Path) -> Path:
+    path = tmp_path / "door-scripted-v0"
+    record_scripted(path, 2, seed=100)
+    return path
+
+
+def test_trains_evaluates_and_caches(dataset: Path) -> None:
+    guide = load_imitation_guide(dataset, FAST)
+    assert guide.kind == "imitation"
+    assert not guide.info.cached and guide.info.samples == 2 * sim.EPISODE_STEPS
+    assert guide.evaluation is not None and guide.evaluation.episodes == 1
+    assert 0.0 <= guide.success_rate <= 1.0
+    assert (dataset / CACHE_FILE).is_file()
+    assert "success" in describe(guide)
+
+    env = sim.make_door()
+    obs, _ = env.reset(seed=7)
+    action = guide.act(obs)
+    assert action.shape == (28,) and action.dtype == np.float32
+    assert np.all(np.abs(action) <= 1.0)
+    mean, scale = guide.scaling
+    expected = np.clip(mean + scale * guide.policy.act(obs.astype(np.float32)), -1, 1)
+    np.testing.assert_allclose(action, expected, atol=1e-5)
+
+    again = load_imitation_guide(dataset, FAST)
+    assert again.info.cached
+    assert again.evaluation == guide.evaluation
+    np.testing.assert_allclose(again.act(obs), action, atol=1e-6)
+
+
+def test_cache_invalidated_when_the_dataset_changes(dataset: Path) -> None:
+    first = load_imitation_guide(dataset, FAST)
+    record_scripted(dataset, 1, seed=200, append=True)
+    second = load_imitation_guide(dataset, FAST)
+    assert not second.info.cached
+    assert second.info.samples == first.info.samples + sim.EPISODE_STEPS
+    assert load_imitation_guide(dataset, FAST).info.cached
+
+
+def test_other_settings_train_again_and_keep_both(dataset: Path) -> None:
+    load_imitation_guide(dataset, FAST)
+    other = ImitationConfig(steps=100, hidden=32, batch_size=64, eval_episodes=1)
+    assert not load_imitation_guide(dataset, other).info.cached
+    assert load_imitation_guide(dataset, FAST).info.cached
+    assert load_imitation_guide(dataset, other).info.cached
+
+
+def write_episode(writer: DatasetWriter, kind: str, actors: list[Actor], seed: int) -> None:
+    env = sim.make_door()
+    rng = np.random.default_rng(seed)
+    obs, _ = env.reset(seed=seed)
+    writer.begin_episode(obs, seed=seed, h=0, guide_kind=kind)
+    for actor in actors:
+        action = rng.uniform(-1, 1, 28).astype(np.float32)
+        obs, reward, term, trunc, info = env.step(action)
+        writer.add_step(action, reward, obs, term, trunc, actor=actor, h=0,
+                        success=info["success"])  # fmt: skip
+    writer.end_episode()
+
+
+def test_clones_only_guide_and_human_steps(tmp_path: Path) -> None:
+    path = tmp_path / "door-explorer-v0"
+    with DatasetWriter(path) as writer:
+        write_episode(writer, "scripted", [Actor.EXPLORER] * 20, seed=0)
+    with pytest.raises(GuideError, match="no guide/human steps"):
+        load_imitation_guide(path, FAST)
+    assert len(load_transitions(path)["obs"]) == 20
+
+
+def test_never_clones_its_own_guide_steps(tmp_path: Path) -> None:
+    path = tmp_path / "door-mixed-v0"
+    with DatasetWriter(path) as writer:
+        write_episode(writer, "imitation", [Actor.GUIDE] * 8 + [Actor.HUMAN] * 5, seed=1)
+        write_episode(writer, "human", [Actor.GUIDE] * 7 + [Actor.EXPLORER] * 3, seed=2)
+    obs, actions, episodes, _ = read_demos(path, ImitationConfig())
+    assert len(obs) == len(actions) == 5 + 7 and episodes == 2
+    data = load_transitions(path)
+    human = data["actor"] == int(Actor.HUMAN)
+    np.testing.assert_array_equal(actions[:5], data["actions"][human])
+
+
+def test_bad_specs_raise_guide_error(tmp_path: Path) -> None:
+    env = sim.make_door()
+    with pytest.raises(GuideError, match="not a dataset"):
+        make_guide(f"imitation:{tmp_path}/door-none-v0", env)
+    with pytest.raises(GuideError, match="imitation:DATASET"):
+        make_guide("imitation:", env)
+
+
+def test_trainer_aggregates_interventions_and_retrains(dataset: Path) -> None:
+    trainer = ImitationTrainer(ImitationConfig(steps=60, hidden=32, batch_size=32, eval_episodes=0))
+    assert not trainer.retrain()  # nothing to learn from yet
+    assert trainer.latest() == (0, None)
+    n = trainer.add_dataset(dataset)
+    assert n == 2 * sim.EPISODE_STEPS
+    assert trainer.retrain()
+    assert trainer.wait(timeout=120)
+    version, guide = trainer.latest()
+    assert version == 1 and guide is not None and guide.kind == "imitation"
+
+    data = load_transitions(dataset)
+    assert trainer.add_interventions(data["obs"][:10], data["actions"][:10]) == n + 10
+    assert trainer.retrain()
+    assert trainer.wait(timeout=120)
+    stats = trainer.stats()
+    assert stats.version == 2 and stats.samples == n + 10 and stats.intervention_samples == 10
+    assert not stats.training and stats.error is None
+    assert trainer.latest()[1] is not guide
+    trainer.stop()

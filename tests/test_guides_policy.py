@@ -1,0 +1,69 @@
+"""``--guide policy:CKPT``: a checkpoint written by ``train`` as the guide of a new run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import guides.policy  # noqa: F401  (registers the policy: form)
+import launch
+import sim
+from guides.base import GuideError
+from guides.factory import make_guide
+from learner.checkpoint import latest_checkpoint, load_explorer
+
+TINY = [
+    "--guide", "scripted", "--guide-episodes", "1", "--eval-every", "400", "--eval-episodes",
+    "1", "--checkpoint-every", "400", "--no-progress", "--sac.hidden", "32",
+    "--sac.batch-size", "32", "--learner.warmup-steps", "100", "--learner.publish-every", "20",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    run = tmp_path_factory.mktemp("policy") / "run"
+    assert launch.main(["train", "--run-dir", str(run), *TINY, "--steps", "400"]) == 0
+    return run
+
+
+def test_policy_guide_acts_like_the_checkpoint_explorer(run_dir: Path) -> None:
+    env = sim.make_door()
+    guide = make_guide(f"policy:{run_dir}", env, seed=0)
+    assert guide.kind == "policy"
+    ckpt = latest_checkpoint(run_dir)
+    assert ckpt is not None and guide.source == ckpt
+    explorer = load_explorer(ckpt, obs_dim=sim.OBS_DIM, act_dim=sim.ACT_DIM)
+    obs, _ = env.reset(seed=1)
+    guide.reset(obs)
+    a1, a2 = guide.act(obs), guide.act(obs)
+    assert a1.shape == (28,) and a1.dtype == np.float32
+    np.testing.assert_array_equal(a1, a2)  # deterministic
+    np.testing.assert_allclose(a1, explorer.act(obs, deterministic=True), atol=1e-6)
+    assert guide.weight_version >= 1
+
+
+def test_policy_guide_from_checkpoint_file_runs_collect(run_dir: Path, tmp_path: Path) -> None:
+    ckpt = latest_checkpoint(run_dir)
+    out = tmp_path / "door-policy-v0"
+    assert launch.main(["collect", "--guide", f"policy:{ckpt}", "--episodes", "1",
+                        "--out", str(out)]) == 0  # fmt: skip
+    from recordings.reader import iter_episodes
+
+    (episode,) = list(iter_episodes(out))
+    assert len(episode) == sim.EPISODE_STEPS
+
+
+def test_bad_checkpoints_raise_guide_error(tmp_path: Path) -> None:
+    env = sim.make_door()
+    with pytest.raises(GuideError, match="does not exist"):
+        make_guide(f"policy:{tmp_path}/missing.pt", env)
+    with pytest.raises(GuideError, match="holds no checkpoints"):
+        make_guide(f"policy:{tmp_path}", env)
+    junk = tmp_path / "junk.pt"
+    junk.write_text("not a checkpoint")
+    with pytest.raises(GuideError, match="not a readable checkpoint"):
+        make_guide(f"policy:{junk}", env)
+    with pytest.raises(GuideError, match="needs a checkpoint"):
+        make_guide("policy:", env)

@@ -1,0 +1,109 @@
+"""The virtual human drives the real keyboard device and mapper through pygame key events."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pygame
+import pytest
+
+import sim
+from guides.factory import mapper_for
+from guides.scripted import ScriptedConfig, ScriptedGuide
+from guides.virtual_human import (
+    DEMO_SEED,
+    DRIVING_KEYS,
+    HUMAN_KEYBOARD,
+    KeyScript,
+    VirtualHuman,
+    VirtualHumanConfig,
+    record_virtual_human_demos,
+)
+from recordings.reader import iter_episodes, load_transitions
+from recordings.schema import Actor
+
+NO_LIMITS = VirtualHumanConfig(
+    reaction_s=0.0, reaction_jitter_s=0.0, max_changes_per_s=1e6, burst=100, min_hold_s=0.0
+)
+
+
+def test_keys_reproduce_the_quantized_strategy_exactly() -> None:
+    """With a person's limits off, key events through the device give the strategy's actions."""
+    env = sim.make_door()
+    human = VirtualHuman(env, NO_LIMITS)
+    kb = HUMAN_KEYBOARD
+    reference = ScriptedGuide(
+        mapper_for(env),
+        ScriptedConfig(quantized=True, key_palm_speed=kb.palm_speed,
+                       key_twist_speed=kb.twist_speed, key_wrist_speed=kb.wrist_speed,
+                       key_grasp_rate=kb.grasp_rate, dt=float(env.unwrapped.dt)),
+    )  # fmt: skip
+    obs, _ = env.reset(seed=5)
+    human.reset(obs)
+    reference.reset(obs)
+    forwarded = human.events_forwarded
+    for _ in range(120):
+        action = human.act(obs)
+        np.testing.assert_array_equal(action, reference.act(obs))
+        obs, *_ = env.step(action)
+    assert human.events_forwarded - forwarded > 20  # the keys really went through the queue
+    assert pygame.event.get() == []  # the harness drained the queue
+    human.close()
+
+
+def test_a_persons_limits_hold() -> None:
+    """Key changes per second, bursts and hold lengths stay within the configured limits."""
+    cfg = VirtualHumanConfig(step_seconds=0.05, reaction_s=0.2, max_changes_per_s=8.0, burst=2,
+                             min_hold_s=0.15)  # fmt: skip
+    env = sim.make_door()
+    model_mapper = mapper_for(env)
+    strategy = ScriptedGuide(model_mapper, ScriptedConfig(quantized=True))
+    script = KeyScript(strategy, cfg)
+    human = VirtualHuman(env, cfg)  # the real guide acts, so the hand moves as with a person
+    obs, _ = env.reset(seed=1)
+    script.reset(obs)
+    human.reset(obs)
+    last_change: dict[int, int] = {}
+    per_step = []
+    for t in range(200):
+        events = script.events(obs)
+        per_step.append(len(events))
+        for e in events:
+            assert e.type in (pygame.KEYDOWN, pygame.KEYUP) and e.key in DRIVING_KEYS
+            if e.key in last_change:
+                assert t - last_change[e.key] >= cfg.steps(cfg.min_hold_s)
+            last_change[e.key] = t
+        obs, *_ = env.step(human.act(obs))
+    assert sum(per_step) > 20  # it does drive
+    window = cfg.steps(1.0)  # one second of the person's time
+    for t in range(len(per_step) - window):
+        assert sum(per_step[t : t + window]) <= cfg.max_changes_per_s + cfg.burst
+    assert max(per_step) <= cfg.burst
+    assert script.delay_steps in range(cfg.steps(0.15), cfg.steps(0.25) + 1)
+    human.close()
+
+
+@pytest.fixture(scope="module")
+def demos(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
+    out = tmp_path_factory.mktemp("vh") / "door-vhuman-v0"
+    return out, record_virtual_human_demos(out, episodes=6, seed=DEMO_SEED)
+
+
+def test_virtual_human_opens_the_door(demos: tuple[Path, object]) -> None:
+    _, summary = demos
+    assert summary.episodes == 6
+    assert summary.successes >= 1, summary.first_success_steps
+    assert summary.key_changes > 100
+
+
+def test_demos_are_recorded_as_human_steps(demos: tuple[Path, object]) -> None:
+    out, summary = demos
+    episodes = list(iter_episodes(out))
+    assert len(episodes) == 6
+    assert all(ep.attrs["guide_kind"] == "human" for ep in episodes)
+    data = load_transitions(out)
+    assert len(data["obs"]) == summary.steps == 6 * sim.EPISODE_STEPS
+    assert np.all(data["actor"] == int(Actor.HUMAN))
+    opened = {int(e) for e in np.unique(data["episode"][data["success"].astype(bool)])}
+    assert len(opened) == summary.successes
