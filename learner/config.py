@@ -127,6 +127,8 @@ class TrainConfig:
     """Continue the run in run_dir from its last checkpoint (same arguments; --steps may grow)."""
     guide_episodes: int = 20
     """Guide-only episodes recorded first: H1, the guide's success rate, the offline data."""
+    offline_data: tuple[Path, ...] = ()
+    """Recordings (e.g. your human demos) whose every step joins the offline (prior) buffer."""
     bc_steps: int = 0
     """Behaviour-clone the guide episodes into the actor for this many steps first (0 = off)."""
     h1: int | None = None

@@ -267,7 +267,9 @@ def _check_same_settings(cfg: TrainConfig, saved: dict[str, Any]) -> None:
     diff = [
         k
         for k in sorted(set(now) | set(saved))
-        if k not in RESUMABLE_FIELDS and now.get(k) != saved.get(k)
+        if k not in RESUMABLE_FIELDS
+        and now.get(k) != saved.get(k)
+        and (k in saved or now.get(k))  # a field added since, left empty, is no change
     ]
     if diff:
         what = "; ".join(f"{k}: run has {saved.get(k)!r}, now {now.get(k)!r}" for k in diff)
@@ -306,8 +308,12 @@ class TrainSession:
             self.obs_dim, self.act_dim, self.sac_config, seed=cfg.seed + 1
         )
         self.offline = ReplayBuffer(
-            max(1, cfg.guide_episodes) * sim.EPISODE_STEPS, self.obs_dim, self.act_dim
+            max(1, cfg.guide_episodes) * sim.EPISODE_STEPS + _recorded_steps(cfg.offline_data),
+            self.obs_dim,
+            self.act_dim,
         )
+        for dataset in cfg.offline_data:
+            _load_recording(self.offline, Path(dataset))
         self.online = ReplayBuffer(cfg.buffer_capacity, self.obs_dim, self.act_dim)
         self.stats = self._guide_data(saved)
         self.curriculum = self._make_curriculum(saved)
@@ -642,6 +648,13 @@ def _open_writer(dataset: Path, append: bool = False) -> Any:
     from recordings.writer import DatasetWriter
 
     return DatasetWriter(dataset, append=append)
+
+
+def _recorded_steps(datasets: tuple[Path, ...]) -> int:
+    """Total steps in ``datasets`` (each checked: a bad one is a :class:`UserError`)."""
+    from recordings.reader import summarize
+
+    return sum(summarize(Path(d)).steps for d in datasets)
 
 
 def _load_recording(buffer: ReplayBuffer, dataset: Path) -> int:

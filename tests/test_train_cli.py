@@ -18,7 +18,7 @@ from learner.config import LearnerOptions, SACOptions
 from learner.metrics import read_csv
 from learner.sac import SACConfig
 from learner.thread import LearnerConfig
-from learner.trainer import GUIDE_DATASET, TRAIN_DATASET
+from learner.trainer import GUIDE_DATASET, TRAIN_DATASET, prepare_run_dir
 from recordings.reader import iter_episodes, load_transitions
 from recordings.schema import Actor
 from tests.conftest import ROOT
@@ -205,3 +205,23 @@ def test_cli_options_mirror_the_learner_configs(options, config, different):
         if name not in different:
             assert mine[name].default == f.default, name
     assert options().build() == config(**dataclasses.asdict(options()))
+
+
+def test_offline_data_joins_the_prior_buffer(tiny_run, tmp_path, capsys):
+    """--offline-data adds every step of a recording (e.g. human demos) to the offline buffer."""
+    from learner.config import TrainConfig
+    from learner.trainer import TrainSession
+
+    demos = tiny_run / GUIDE_DATASET  # 3 recorded guide episodes stand in for human demos
+    n_demo = len(load_transitions(demos)["rewards"])
+    cfg = TrainConfig(
+        run_dir=tmp_path / "with-demos", guide_episodes=2, offline_data=(demos,), progress=False
+    )
+    session = TrainSession(prepare_run_dir(cfg))
+    try:
+        assert len(session.offline) == n_demo + 2 * sim.EPISODE_STEPS
+    finally:
+        session.recorder.close()
+    line = bad(capsys, ["train", "--run-dir", str(tmp_path / "bad"), "--offline-data",
+                        str(tmp_path / "missing-v0")])  # fmt: skip
+    assert "missing-v0" in line
