@@ -7,8 +7,9 @@ How much driving does a person have to do? For each K (5, 10, 25 by default):
    lengths) records K demonstrations to ``RUNS/demos/door-vhumanK-v0`` (``Actor.HUMAN`` steps);
 2. the **imitation guide** is trained on them (``imitation:DATASET``, cached in the dataset)
    and evaluated alone on seeded episodes;
-3. ``python launch.py train --guide imitation:DATASET`` (the headless JSRL trainer, one process
-   and one torch thread per run) trains an explorer for each seed; its own evaluations of the
+3. ``python launch.py train --guide imitation:DATASET --offline-data DATASET`` (the headless
+   JSRL trainer, one process and one torch thread per run; the demos are also RLPD's offline
+   data) trains an explorer for each seed; its own evaluations of the
    explorer alone (h = 0, deterministic, fixed seeds) are read from ``metrics/evals.csv`` at
    each step budget (100k and 200k by default).
 
@@ -189,6 +190,7 @@ def _train_args(cfg: HumanEffortBench, k: int, seed: int) -> list[str] | None:
         "train",
         "--run-dir", str(run_dir),
         "--guide", f"imitation:{_dataset(cfg, k)}",
+        "--offline-data", str(_dataset(cfg, k)),  # the human demos are RLPD's prior data too
         "--steps", str(steps),
         "--seed", str(seed),
         "--strategy", cfg.strategy,
