@@ -83,7 +83,7 @@ def condense_tyro_error(text: str) -> str:
     return f"{title}: {message}{where}" if title and title not in message else message + where
 
 
-DEFAULT_ARGV: tuple[str, ...] = ("--help",)
+DEFAULT_ARGV: tuple[str, ...] = ("app",)
 """What ``python launch.py`` with no arguments does."""
 
 

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import tyro
+
+from sim.errors import UserError
+
+
+def _check(ok: bool, message: str) -> None:
+    if not ok:
+        raise UserError(message)
 
 
 @dataclass(frozen=True)
@@ -13,9 +21,102 @@ class AppConfig:
     """Open the window: drive the hand for h steps, then the explorer takes over."""
 
     guide: str = "human"
-    """Guide: human, scripted, imitation:DATASET, policy:CKPT, FILE.py:CALLABLE."""
+    """Guide: human, scripted, scripted:SKILL, imitation:DATASET, policy:CKPT, FILE.py:CALLABLE."""
     run_dir: Path = Path("runs/app")
     """Run directory: recordings, checkpoints and plots of this session (resumed if present)."""
+    h: int | None = None
+    """Pin the guide horizon h to this value (default: h follows the curriculum)."""
+    h1: int | None = None
+    """The curriculum's starting horizon H1 (default: measured from the guide; 120 for a human)."""
+    strategy: Literal["curriculum", "random", "none"] = "curriculum"
+    """How h changes: JSRL-Curriculum, JSRL-Random, or none (h = 0, the explorer alone)."""
+    guide_rate: float = 20.0
+    """Pace (steps per second of wall time) of the guide segment and of human control."""
+    explorer_rate: float = 60.0
+    """Pace (steps per second) of the explorer segment; = / - change it while it runs."""
+    palm_speed: float = 0.75
+    """Palm speed (m/s of sim time) per held key / full stick (the keyboard's default). Much
+    slower and the reach alone uses up the 200-step episode (2 s of simulated time)."""
+    twist_speed: float = 6.0
+    """Twist rate (rad/s) per held arrow key / full stick (the keyboard's default)."""
+    wait_for_start: bool | None = None
+    """Wait for START (Return / Start button) before each episode (default: with a human guide)."""
+    episode_pause_s: float = 1.0
+    """Seconds a finished episode stays on screen before the next one starts."""
+    learner: bool = True
+    """Train the explorer in a background thread while the window runs."""
+    record: bool = True
+    """Record every episode to RUN_DIR/episodes/door-app-v0 (a Minari dataset)."""
+    seed: int = 0
+    """Seed of the first episode (episode i uses seed + i), the networks and the guide."""
+    guide_episodes: int = 5
+    """Guide-only episodes run headless at start to measure a non-human guide's H1."""
+    warmup_steps: int = 1000
+    """Env steps collected before the learner starts updating."""
+    view_size: int = 480
+    """Size (pixels) of the square MuJoCo view."""
+    antialias: int = 0
+    """MSAA samples of the view (0 = off: twice as fast with software GL; 4 or 8 look smoother)."""
+    fps_limit: int = 40
+    """Most frames per second (each frame costs the learner thread a little of the GIL)."""
+    render_hz: float = 30.0
+    """Most scene renders per second (software GL renders cost ~20 ms; HUD frames ~1 ms)."""
+    render_process: bool = True
+    """Render the scene in a child process (MuJoCo's renderer holds the GIL, which would stall
+    the learner thread); falls back to in-process rendering if the child cannot start."""
+    render_nice: int = 10
+    """CPU niceness of the render process: on a busy machine the learner keeps its share and
+    the view updates less often (0 = same priority as the app)."""
+    max_frames: int | None = None
+    """Stop after this many frames (tests, benchmarks, screenshots); default: run until closed."""
+    fixed_steps_per_frame: int = 0
+    """When > 0, exactly this many env steps per running frame, ignoring the wall clock."""
+
+    def check(self) -> None:
+        """Raise :class:`~sim.errors.UserError` for a bad value (``run_app`` calls it)."""
+        _check(self.h is None or 0 <= self.h <= 200, f"--h must be in [0, 200], got {self.h}")
+        _check(self.h1 is None or 1 <= self.h1 <= 200, f"--h1 must be in [1, 200], got {self.h1}")
+        _check(
+            0.0 < self.palm_speed <= 2.0, f"--palm-speed must be in (0, 2], got {self.palm_speed}"
+        )
+        _check(
+            0.0 < self.twist_speed <= 20.0,
+            f"--twist-speed must be in (0, 20], got {self.twist_speed}",
+        )
+        for name in ("guide_rate", "explorer_rate"):
+            rate = getattr(self, name)
+            _check(
+                1.0 <= rate <= 2000.0,
+                f"--{name.replace('_', '-')} must be in [1, 2000], got {rate}",
+            )
+        _check(self.view_size >= 240, f"--view-size must be >= 240, got {self.view_size}")
+        _check(
+            0.0 <= self.episode_pause_s <= 60.0,
+            f"--episode-pause-s must be in [0, 60], got {self.episode_pause_s}",
+        )
+        _check(
+            self.antialias in (0, 2, 4, 8),
+            f"--antialias must be 0, 2, 4 or 8, got {self.antialias}",
+        )
+        _check(
+            0 <= self.render_nice <= 19, f"--render-nice must be in [0, 19], got {self.render_nice}"
+        )
+        _check(self.fps_limit >= 1, f"--fps-limit must be >= 1, got {self.fps_limit}")
+        _check(
+            1.0 <= self.render_hz <= 240.0, f"--render-hz must be in [1, 240], got {self.render_hz}"
+        )
+        _check(
+            self.guide_episodes >= 1, f"--guide-episodes must be >= 1, got {self.guide_episodes}"
+        )
+        _check(self.warmup_steps >= 0, f"--warmup-steps must be >= 0, got {self.warmup_steps}")
+        _check(
+            self.max_frames is None or self.max_frames >= 1,
+            f"--max-frames must be >= 1, got {self.max_frames}",
+        )
+        _check(
+            self.fixed_steps_per_frame >= 0,
+            f"--fixed-steps-per-frame must be >= 0, got {self.fixed_steps_per_frame}",
+        )
 
 
 @dataclass(frozen=True)
@@ -26,3 +127,23 @@ class ReplayConfig:
     """Dataset directory."""
     episode: int = 0
     """Episode to start from."""
+    rate: float = 50.0
+    """Playback pace (steps per second); = / - change it."""
+    view_size: int = 480
+    """Size (pixels) of the square MuJoCo view."""
+    antialias: int = 0
+    """MSAA samples of the view (0 = off: twice as fast with software GL)."""
+    paused: bool = False
+    """Start paused (Space plays)."""
+    max_frames: int | None = None
+    """Stop after this many frames (tests); default: run until closed."""
+
+    def check(self) -> None:
+        """Raise :class:`~sim.errors.UserError` for a bad value (``run_replay`` calls it)."""
+        _check(self.episode >= 0, f"--episode must be >= 0, got {self.episode}")
+        _check(0.5 <= self.rate <= 2000.0, f"--rate must be in [0.5, 2000], got {self.rate}")
+        _check(self.view_size >= 240, f"--view-size must be >= 240, got {self.view_size}")
+        _check(
+            self.max_frames is None or self.max_frames >= 1,
+            f"--max-frames must be >= 1, got {self.max_frames}",
+        )

@@ -30,10 +30,10 @@ from guides.scripted import ScriptedConfig, ScriptedGuide
 SETTINGS: dict[str, dict[str, object]] = {
     "expert (skill 1.0)": {"skill": 1.0},
     "medium (skill 0.5)": {"skill": 0.5},
-    "quantized, keyboard keys (0.25 m/s, 2 rad/s)": {
+    "quantized, keyboard default keys (0.75 m/s, 6 rad/s)": {
         "quantized": True,
-        "key_palm_speed": 0.25,
-        "key_twist_speed": 2.0,
+        "key_palm_speed": 0.75,
+        "key_twist_speed": 6.0,
     },
     "quantized, fast keys (1.0 m/s, 6 rad/s)": {
         "quantized": True,

@@ -101,9 +101,9 @@ class ScriptedConfig:
     grasp ramped by a held or released key."""
     palm_speed: float = 2.0
     """Top palm speed (m/s) of the continuous plan."""
-    key_palm_speed: float = 0.25
+    key_palm_speed: float = 0.75
     """Quantized palm speed v (m/s) per axis, as a held key gives."""
-    key_twist_speed: float = 2.0
+    key_twist_speed: float = 6.0
     """Quantized twist rate w (rad/s), as a held key gives."""
     key_wrist_speed: float = 1.5
     """Quantized wrist rate (rad/s), as a held key gives."""

@@ -64,10 +64,10 @@ DRIVING_KEYS: frozenset[int] = frozenset(
     {*AXIS_KEYS.values(), *TWIST_KEYS.values(), *WRIST_KEYS.values(), GRASP_KEY}
 )
 """Every key the virtual human may press."""
-HUMAN_KEYBOARD = KeyboardConfig(palm_speed=0.75, twist_speed=6.0)
-"""Key rates the virtual human drives with. At the keyboard's defaults (0.25 m/s, 2 rad/s) the
-scripted strategy cannot reach, unlatch and pull the door within a 200-step episode; 0.75 m/s
-and 6 rad/s are its best keyboard rates (60 % of seeded episodes without a person's limits)."""
+HUMAN_KEYBOARD = KeyboardConfig()
+"""Key rates the virtual human drives with: the keyboard's defaults (0.75 m/s, 6 rad/s). At
+0.25 m/s the scripted strategy cannot reach, unlatch and pull the door within a 200-step
+episode; these are its best keyboard rates (60 % of seeded episodes without a person's limits)."""
 DEMO_SEED = 300_000
 """Seed of the first recorded virtual-human episode (clear of training and eval seeds)."""
 

@@ -1,0 +1,278 @@
+"""The app end to end: real pygame events through the app's own loop, real env, rendering, HDF5.
+
+SDL's dummy video driver stands in for the display; the only stand-in is the gamepad's device
+node (the machine has no pad); its events are real pygame events.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pygame
+import pytest
+
+from app import theme
+from app.config import AppConfig
+from app.layout import PANEL_WIDTH, window_size
+from app.session import Phase
+from recordings.schema import Actor
+from sim.door import OBS_PALM
+
+VIEW = 240
+
+
+@pytest.fixture
+def surface():
+    pygame.display.init()
+    pygame.font.init()
+    yield pygame.display.set_mode(window_size(VIEW))
+    pygame.display.quit()
+
+
+def make_app(surface, run_dir: Path, **overrides):
+    from app.main import App
+
+    settings = {
+        "run_dir": run_dir,
+        "view_size": VIEW,
+        "learner": False,
+        "guide_episodes": 1,
+        "episode_pause_s": 0.0,
+        "fixed_steps_per_frame": 1,
+        "fps_limit": 1000,
+        "render_process": False,
+        **overrides,
+    }
+    return App(AppConfig(**settings), surface)
+
+
+def post_key(key: int, down: bool = True) -> None:
+    pygame.event.post(pygame.event.Event(pygame.KEYDOWN if down else pygame.KEYUP, key=key))
+
+
+def frames(app, n: int) -> None:
+    for _ in range(n):
+        app.frame()
+
+
+def palm(app) -> np.ndarray:
+    return np.asarray(app.runner.obs[OBS_PALM], dtype=float).copy()
+
+
+def test_posted_keys_drive_the_palm_through_the_app_loop(surface, tmp_path):
+    app = make_app(surface, tmp_path / "run", guide="human", h=200)
+    try:
+        app.start()
+        frames(app, 3)
+        assert app.session.phase is Phase.WAITING_FOR_START  # a human guide waits for START
+        assert app.runner.t == 0
+        post_key(pygame.K_RETURN)
+        frames(app, 2)
+        assert app.session.phase is Phase.RUNNING
+        for axis, key in enumerate((pygame.K_d, pygame.K_w, pygame.K_e)):
+            start = palm(app)
+            post_key(key)
+            frames(app, 25)
+            post_key(key, down=False)
+            moved = palm(app) - start
+            assert moved[axis] > 0.02, (axis, moved)
+            assert np.argmax(np.abs(moved)) == axis, (axis, moved)
+        assert np.all(app.track.actors[: app.track.t] == int(Actor.GUIDE))
+        assert app.hud_state().guide_kind == "human"
+    finally:
+        app.shutdown()
+
+
+def test_handover_at_h_and_an_override_is_an_intervention(surface, tmp_path):
+    from recordings.reader import read_one
+
+    run_dir = tmp_path / "run"
+    app = make_app(surface, run_dir, guide="scripted", h=30)
+    app.start()
+    assert app.session.phase is Phase.RUNNING  # a scripted guide does not wait
+    seen = []
+    while app.runner.t < 45:
+        seen.append((app.runner.t, app.actor_now()))
+        app.frame()
+    assert dict(seen)[29] is Actor.GUIDE
+    assert dict(seen)[30] is Actor.EXPLORER
+    assert np.all(app.track.actors[:30] == int(Actor.GUIDE))
+    assert np.all(app.track.actors[30:45] == int(Actor.EXPLORER))
+    post_key(pygame.K_TAB)  # take over
+    frames(app, 10)
+    assert app.actor_now() is Actor.HUMAN
+    post_key(pygame.K_TAB)  # hand back
+    frames(app, 5)
+    t = app.runner.t
+    assert np.all(app.track.actors[45:55] == int(Actor.HUMAN))
+    assert np.all(app.track.actors[55:t] == int(Actor.EXPLORER))
+    post_key(pygame.K_ESCAPE)
+    assert app.run() == 0
+    ep = read_one(run_dir / "episodes" / "door-app-v0", 0)
+    assert len(ep) == t
+    assert ep.truncations[-1]  # ended early: kept, marked truncated
+    assert ep.h == 30 and ep.guide_kind == "scripted"
+    np.testing.assert_array_equal(ep.actor, app.track.actors[:t])
+    assert int(np.sum(ep.actor == int(Actor.HUMAN))) == 10
+
+
+def test_gamepad_plug_and_unplug_mid_episode_pauses_never_crashes(surface, tmp_path):
+    from teleop.gamepad import GamepadDevice
+
+    @dataclass
+    class PadNode:  # the device node this machine lacks; its events below are real
+        instance_id: int = 42
+
+        def get_instance_id(self) -> int:
+            return self.instance_id
+
+        def get_name(self) -> str:
+            return "test pad"
+
+    app = make_app(surface, tmp_path / "run", guide="human", h=200, wait_for_start=False)
+    try:
+        app.devices.gamepad = GamepadDevice(opener=lambda index: PadNode())
+        app.devices.connect()
+        app.start()
+        # Announcing a pad that cannot be opened does nothing bad.
+        pygame.event.post(pygame.event.Event(pygame.JOYDEVICEREMOVED, instance_id=7))
+        frames(app, 2)
+        pygame.event.post(pygame.event.Event(pygame.JOYDEVICEADDED, device_index=0))
+        frames(app, 1)
+        assert app.devices.gamepad.is_connected
+        start = palm(app)
+        pygame.event.post(
+            pygame.event.Event(pygame.JOYAXISMOTION, instance_id=42, axis=0, value=1.0)
+        )
+        frames(app, 25)
+        assert palm(app)[0] - start[0] > 0.02
+        pygame.event.post(pygame.event.Event(pygame.JOYDEVICEREMOVED, instance_id=42))
+        frames(app, 2)
+        assert not app.devices.gamepad.is_connected
+        assert app.session.phase is Phase.PAUSED
+        assert "unplugged" in app.hud_state().message
+        t = app.runner.t
+        frames(app, 5)
+        assert app.runner.t == t  # the human is paused
+        post_key(pygame.K_RETURN)  # go on with the keyboard
+        frames(app, 3)
+        assert app.runner.t > t
+    finally:
+        app.shutdown()
+
+
+def test_hud_timeline_and_horizon_plot_are_drawn(surface, tmp_path):
+    app = make_app(surface, tmp_path / "run", guide="scripted", h=20, fixed_steps_per_frame=50,
+                   render_process=True)  # fmt: skip
+    try:
+        assert app.view.mode == "process"  # frames come from the child renderer
+        app.start()
+        while len(app.plot.hs) < 3:
+            app.frame()
+        frames(app, 2)
+        post_key(pygame.K_F1)
+        shot = app.save_screenshot(tmp_path / "hud.png")
+        assert shot.exists()
+        pixels = pygame.surfarray.array3d(surface).transpose(1, 0, 2)
+        assert pixels.std() > 20  # not blank
+        panel = pixels[:, VIEW:]
+        assert panel.shape[1] == PANEL_WIDTH
+        assert np.all(panel == theme.PLOT_H, axis=-1).sum() > 50  # the horizon plot's line
+        timeline = pixels[VIEW:, :VIEW]
+        for actor in (Actor.GUIDE, Actor.EXPLORER):
+            assert np.all(timeline == theme.ACTOR_COLORS[actor], axis=-1).sum() > 20
+        view = pixels[8 : VIEW - 8, 8 : VIEW - 8]
+        assert view.std() > 10  # the MuJoCo scene
+        app.frame()  # the help overlay
+        assert app.session.help_visible
+        assert app.plot.hs[:3] == [20, 20, 20]
+    finally:
+        app.shutdown()
+
+
+def test_learner_trains_while_the_window_runs_then_resume(surface, tmp_path):
+    run_dir = tmp_path / "run"
+    app = make_app(surface, run_dir, guide="scripted", h=20, learner=True, warmup_steps=100,
+                   fixed_steps_per_frame=50)  # fmt: skip
+    app.start()
+    for _ in range(2000):
+        app.frame()
+        view = app.learning.learner_view()
+        if view is not None and view.updates > 0 and len(app.plot.hs) >= 2:
+            break
+    view = app.learning.learner_view()
+    assert view is not None and view.error is None
+    assert view.updates > 0 and view.online >= 100
+    episodes = len(app.plot.hs)
+    pygame.event.post(pygame.event.Event(pygame.QUIT))  # closing the window
+    assert app.run() == 0
+    assert list((run_dir / "checkpoints").glob("step_*.pt"))
+    resumed = make_app(surface, run_dir, guide="scripted", h=20)
+    try:
+        assert resumed.plot.hs[:episodes] == app.plot.hs[:episodes]
+        assert len(resumed.learning.online) >= app.learning.history.env_steps - 1
+        resumed.start()
+        assert resumed._seed == app.learning.history.episodes  # seeds go on, not repeat
+    finally:
+        resumed.shutdown()
+
+
+def test_a_failed_recorder_reaches_the_hud_and_the_log_and_recorded_data_stays(
+    surface, tmp_path, caplog
+):
+    from recordings.reader import episode_count
+
+    run_dir = tmp_path / "run"
+    app = make_app(surface, run_dir, guide="scripted", h=20, fixed_steps_per_frame=50)
+    app.start()
+    while app.learning.recorder.episodes_written < 2:
+        app.frame()
+    dataset = run_dir / "episodes" / "door-app-v0"
+    moved = tmp_path / "moved" / "door-app-v0"
+    moved.parent.mkdir()
+    dataset.rename(moved)  # the writer's file is gone from under it; the data is intact
+    for _ in range(30):
+        app.frame()
+        if app.alert:
+            break
+    assert "recording failed" in app.alert
+    state = app.hud_state()
+    assert state.recording is not None and state.recording.error
+    assert any("recorder failed" in r.getMessage() or "recording to" in r.getMessage()
+               for r in caplog.records)  # fmt: skip
+    frames(app, 3)  # the app goes on (paused, waiting), it does not crash
+    assert app.session.phase in (Phase.PAUSED, Phase.WAITING_FOR_START)
+    post_key(pygame.K_ESCAPE)
+    assert app.run() == 1  # the failure is reported at exit
+    assert episode_count(moved) >= 2
+
+
+def test_app_keys_switch_guide_and_pin_h_before_the_episode_starts(surface, tmp_path):
+    from recordings.reader import iter_episodes
+
+    run_dir = tmp_path / "run"
+    app = make_app(surface, run_dir, guide="human", h1=120, guide_episodes=1)
+    try:
+        app.start()
+        frames(app, 2)
+        assert app.session.phase is Phase.WAITING_FOR_START and app.runner.h == 120
+        post_key(pygame.K_RIGHTBRACKET)  # pin h 10 higher: applies at once (nothing ran yet)
+        frames(app, 2)
+        assert app.runner.h == 130 and app.hud_state().h_pinned
+        post_key(pygame.K_g)  # next guide kind: scripted, which does not wait for START
+        frames(app, 3)
+        assert app.runner.guide.kind == "scripted"
+        assert app.session.phase is Phase.RUNNING and app.runner.t > 0
+        post_key(pygame.K_c)  # follow the curriculum again (from the next episode)
+        post_key(pygame.K_r)  # end this episode now: kept, truncated
+        frames(app, 2)
+        assert app.pinned_h is None and app.runner.h == 120
+    finally:
+        app.shutdown()
+    # The two episodes reset before a step (pin, guide switch) left nothing; the two that ran
+    # were kept, each truncated where it stopped.
+    episodes = list(iter_episodes(run_dir / "episodes" / "door-app-v0"))
+    assert [(ep.h, ep.guide_kind) for ep in episodes] == [(130, "scripted"), (120, "scripted")]
+    assert all(len(ep) > 0 and ep.truncations[-1] for ep in episodes)
