@@ -67,6 +67,11 @@ class AppConfig:
     render_nice: int = 10
     """CPU niceness of the render process: on a busy machine the learner keeps its share and
     the view updates less often (0 = same priority as the app)."""
+    imitate_after: int = 3
+    """After this many episodes you guide, an imitation guide trains on them in the background
+    and takes over the guide role (DAgger: your takeovers teach it); 0 = off. I toggles it."""
+    imitate_steps: int = 2000
+    """Behaviour-cloning steps of each imitation training round (batch 128, one thread)."""
     max_frames: int | None = None
     """Stop after this many frames (tests, benchmarks, screenshots); default: run until closed."""
     fixed_steps_per_frame: int = 0
@@ -109,6 +114,11 @@ class AppConfig:
             self.guide_episodes >= 1, f"--guide-episodes must be >= 1, got {self.guide_episodes}"
         )
         _check(self.warmup_steps >= 0, f"--warmup-steps must be >= 0, got {self.warmup_steps}")
+        _check(self.imitate_after >= 0, f"--imitate-after must be >= 0, got {self.imitate_after}")
+        _check(
+            1 <= self.imitate_steps <= 100_000,
+            f"--imitate-steps must be in [1, 100000], got {self.imitate_steps}",
+        )
         _check(
             self.max_frames is None or self.max_frames >= 1,
             f"--max-frames must be >= 1, got {self.max_frames}",

@@ -14,6 +14,7 @@ from app import theme
 from app.plot import HorizonPlot
 from app.session import Phase
 from app.theme import Fonts, TextCache
+from guides.dagger import DaggerStatus, describe_status
 from recordings.schema import Actor
 from teleop import gamepad, keyboard
 
@@ -98,6 +99,8 @@ class HudState:
     """Learner status (None: learner off)."""
     recording: RecordingView | None = None
     """Recorder status (None: not recording)."""
+    imitation: DaggerStatus | None = None
+    """The imitation guide's DAgger loop (None: off)."""
     message: str = ""
     """Notice from the session (paused, unplugged, ...)."""
     alert: str = ""
@@ -152,10 +155,14 @@ class ReplayState:
     """Frames per second."""
 
 
+IMITATION_ROWS = 38
+"""Height (pixels) of the imitation lines on the panel."""
+
 ACTOR_LABELS = {Actor.GUIDE: "GUIDE", Actor.EXPLORER: "EXPLORER", Actor.HUMAN: "HUMAN"}
 
 APP_KEYS: tuple[tuple[str, str], ...] = (
     ("G", "next guide kind (from the next episode)"),
+    ("I", "imitation guide / you as the guide (once it has learned from your demos)"),
     ("[ / ]", "pin h 10 lower / higher"),
     ("C", "unpin h: follow the curriculum"),
     ("F12", "save a screenshot to the run directory"),
@@ -183,10 +190,13 @@ class Hud:
         y = self._badge(surface, inner, y, state)
         y = self._episode(surface, inner, y + 10, state)
         y = self._section(surface, inner, y + 10, "HORIZON OVER EPISODES")
-        plot_h = max(110, min(170, inner.bottom - y - 150))
+        extra = 0 if state.imitation is None else IMITATION_ROWS
+        plot_h = max(110 - extra, min(170, inner.bottom - y - 150 - extra))
         plot.draw(surface, pygame.Rect(inner.x, y, inner.w, plot_h), self.fonts, self.text)
         y = self._learner(surface, inner, y + plot_h + 10, state.learner)
         y = self._recording(surface, inner, y + 8, state.recording)
+        if state.imitation is not None:
+            self._imitation(surface, inner, y + 4, state.imitation)
         self._footer(surface, inner, state)
 
     def _header(self, surface: pygame.Surface, r: pygame.Rect, s: HudState) -> int:
@@ -289,6 +299,17 @@ class Hud:
         line = f"{rec.dataset}  ·  {rec.episodes:,} episodes  ·  {rec.steps:,} steps"
         t.blit(surface, t.fit(line, f.body, r.w), f.body, theme.TEXT, (r.x, y))
         return y + 20
+
+    def _imitation(self, surface: pygame.Surface, r: pygame.Rect, y: int, s: DaggerStatus) -> int:
+        f, t = self.fonts, self.text
+        head = self.text.blit(surface, "IMITATION", f.bold, theme.DIM, (r.x, y))
+        state, data = describe_status(s)
+        color = theme.ERROR if s.error else theme.TEXT
+        x = head.right + 10
+        t.blit(surface, t.fit(state, f.body, r.right - x), f.body, color, (x, y))
+        if data:
+            t.blit(surface, t.fit(data, f.small, r.w), f.small, theme.DIM, (r.x, y + 19))
+        return y + IMITATION_ROWS
 
     def _footer(self, surface: pygame.Surface, r: pygame.Rect, s: HudState) -> None:
         f, t = self.fonts, self.text

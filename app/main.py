@@ -8,7 +8,12 @@ One frame of :class:`App`:
 3. the session says how many env steps are due; each is one :meth:`EpisodeRunner.step`
    (with the human's action when they took over: an intervention);
 4. the view is re-rendered only when the sim moved; the HUD, timeline and plot are drawn;
-5. worker threads (learner, recorder) are checked: an error reaches the HUD and the log.
+5. worker threads (learner, recorder, imitation trainer) are checked: an error reaches the
+   HUD and the log.
+
+With ``--imitate-after K`` a :class:`~guides.dagger.DaggerLoop` watches the episodes: after K
+that the human guided, an imitation guide trains on them in the background and takes the
+guide role from an episode boundary; the human's takeovers become its corrections (DAgger).
 
 Closing the window, Escape or Ctrl-C ends the session: the episode in progress is kept
 (truncated), the learner stops, a checkpoint is saved and the recordings are flushed.
@@ -16,14 +21,11 @@ Closing the window, Escape or Ctrl-C ends the session: the episode in progress i
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-import signal
 import sys
-import threading
 import time
 from collections import deque
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pygame
@@ -42,8 +44,10 @@ from app.theme import Fonts, TextCache
 from app.timeline import EpisodeTrack, draw_timeline
 from app.training import Learning
 from guides.base import Guide, GuideError
+from guides.dagger import APP_IMITATION, DaggerConfig, DaggerLoop
 from guides.factory import make_guide, mapper_for, register
 from guides.human import HumanGuide
+from learner.checkpoint import no_interrupts
 from learner.runner import EpisodeRunner
 from recordings.schema import Actor
 from recordings.writer import RecordingError
@@ -125,6 +129,8 @@ class App:
                         fixed_steps_per_frame=cfg.fixed_steps_per_frame)  # fmt: skip
         self.session = Session(pacing, wait_for_start=wait, done_pause_s=cfg.episode_pause_s)
         self.track = EpisodeTrack()
+        self.assist = _dagger_loop(cfg)
+        """When the imitation guide trains and takes over (off with --imitate-after 0)."""
         self.pinned_h: int | None = cfg.h
         self.next_guide: str | None = None
         self.frames = 0
@@ -186,7 +192,7 @@ class App:
         self._end_unfinished()
         if self.next_guide is not None:
             self.guide_spec, self.next_guide = self.next_guide, None
-            self.runner.guide = self._guide(self.guide_spec)
+        self.runner.guide = self._next_guide()
         if self.cfg.wait_for_start is None and not self.alert:
             self.session.wait_for_start = self.runner.guide is self.human  # a person starts
         if self.learning.sync_explorer():
@@ -206,20 +212,31 @@ class App:
             self.session.message = "you are the guide: press Return to start, F1 for keys"
         self.view.mark_dirty()
 
+    def _next_guide(self) -> Guide:
+        """The chosen guide, or the imitation guide standing in for it (episode starts only)."""
+        base = self._guide(self.guide_spec)
+        imitation = self.assist.guide(str(getattr(base, "kind", "")))
+        if imitation is not None and imitation is not self.runner.guide:
+            log.info("the imitation guide v%d takes the guide role", self.assist.in_use)
+        return imitation or base
+
     def _end_unfinished(self) -> None:
         """End the episode in progress; its steps are kept (an episode with none is not)."""
         if self.runner.done:
             return
+        kind = self.runner.result().guide_kind
         try:
             result = self.runner.finish()
         except RecordingError as e:
             self._recording_failed(str(e))
             result = None
+        self.assist.episode_ended(kind)
         if result is not None and result.steps > 0:
             self.last_result = f"episode ended early at step {result.steps} (kept, truncated)"
 
     def _episode_over(self, now: float) -> None:
         result = self.runner.result()
+        self.assist.episode_ended(result.guide_kind)
         self.learning.episode_finished(result)
         self.plot.add(result.h, result.open_at_end)
         self.plot.set_h1(self.learning.curriculum.status().H1 or None)
@@ -265,6 +282,7 @@ class App:
             self.view.mark_dirty()
             return
         self.track.record(tr.t, tr.actor, tr.success)
+        self.assist.record(tr.obs, tr.action, tr.actor)
         self.learning.step_taken()
         self.view.mark_dirty()
 
@@ -300,6 +318,8 @@ class App:
     def _app_key(self, key: int) -> None:
         if key == pygame.K_g:
             self.cycle_guide()
+        elif key == pygame.K_i:
+            self.toggle_imitation()
         elif key in (pygame.K_LEFTBRACKET, pygame.K_RIGHTBRACKET):
             base = self.pinned_h if self.pinned_h is not None else self.runner.h
             delta = PIN_STEP if key == pygame.K_RIGHTBRACKET else -PIN_STEP
@@ -309,6 +329,26 @@ class App:
         elif key == pygame.K_F12:
             path = self.save_screenshot()
             self.session.message = f"screenshot saved: {path}"
+
+    def toggle_imitation(self) -> None:
+        """Switch between the imitation guide and the human guide (from the next episode)."""
+        self.session.message = self.assist.toggle()
+        self._switch_if_waiting()
+
+    def _switch_if_waiting(self) -> None:
+        """A guide change applies now if the episode waits at its first step."""
+        base_kind = str(getattr(self._guide(self.guide_spec), "kind", ""))
+        waiting = self.session.phase is Phase.WAITING_FOR_START and self.runner.t == 0
+        if waiting and self.assist.switch_due(base_kind):
+            self.session.reset_requested = True
+
+    def _poll_assist(self) -> None:
+        """Announce a newly trained imitation guide; take it at once if nothing runs yet."""
+        news = self.assist.news()
+        if news is not None:
+            log.info("%s", news)
+            self.session.message = news
+            self._switch_if_waiting()
 
     def pin_h(self, h: int | None) -> None:
         """Pin h (None: follow the curriculum); applies now if the episode has not started."""
@@ -323,6 +363,7 @@ class App:
         """One frame: events, steps, workers, drawing."""
         now = time.perf_counter()
         self._check_workers()
+        self._poll_assist()
         self.handle_events(now)
         if self.session.quit_requested:
             return  # closing: no more steps
@@ -344,7 +385,13 @@ class App:
 
     def _check_workers(self) -> None:
         """Surface worker errors (HUD, log, exit code) once each; detach a failed recorder."""
-        for line in self.learning.worker_errors():
+        lines = self.learning.worker_errors()
+        imitation = self.assist.error_line()
+        if imitation is not None:
+            lines.append(imitation)
+            if imitation not in self._errors_seen:
+                self.session.message = "the imitation trainer failed: see the panel"
+        for line in lines:
             if line.startswith("recorder"):
                 self._recording_failed(line)
             elif line not in self._errors_seen:
@@ -411,9 +458,10 @@ class App:
         """The panel's content for this frame."""
         status = self.learning.curriculum.status()
         learner, recording, fps = self._slow_parts()
+        guide = self.runner.guide
         return HudState(
             actor=self.actor_now(),
-            guide_kind=str(getattr(self.runner.guide, "kind", "?")),
+            guide_kind=self.assist.label(guide) or str(getattr(guide, "kind", "?")),
             phase=self.session.phase,
             t=self.runner.t,
             steps=sim.EPISODE_STEPS,
@@ -431,6 +479,7 @@ class App:
             next_guide=self.next_guide or "",
             learner=learner,
             recording=recording,
+            imitation=self.assist.status() if self.assist.enabled else None,
             message=self.session.message,
             alert=self.alert,
             fps=fps,
@@ -492,7 +541,8 @@ class App:
             return []
         self._closed = True
         errors: list[BaseException] = []
-        with _no_interrupts():
+        with no_interrupts():
+            self.assist.close()  # the episode in progress is kept, but trains nothing now
             try:
                 self._end_unfinished()
             except Exception as e:
@@ -505,17 +555,10 @@ class App:
         return errors
 
 
-@contextmanager
-def _no_interrupts() -> Iterator[None]:
-    """Ignore Ctrl-C while saving (main thread only), so a second one cannot tear a save."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
+def _dagger_loop(cfg: AppConfig) -> DaggerLoop:
+    """The app's DAgger loop: ``--imitate-after`` demos, ``--imitate-steps`` per round."""
+    imitation = dataclasses.replace(APP_IMITATION, steps=cfg.imitate_steps, seed=cfg.seed)
+    return DaggerLoop(DaggerConfig(after=cfg.imitate_after, imitation=imitation))
 
 
 __all__ = ["App"]

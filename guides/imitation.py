@@ -636,11 +636,16 @@ class ImitationTrainer:
 
     Args:
         config: Training and self-evaluation settings (``eval_episodes=0`` skips evaluation).
+        nice: CPU niceness added to the worker thread (Linux; elsewhere ignored), so a window
+            and a learner sharing the CPU come first.
 
     """
 
-    def __init__(self, config: ImitationConfig | None = None) -> None:
+    def __init__(self, config: ImitationConfig | None = None, nice: int = 0) -> None:
+        if nice < 0:
+            raise ValueError(f"ImitationTrainer nice must be >= 0, got {nice}")
         self.config = config or ImitationConfig(eval_episodes=3)
+        self.nice = nice
         self._lock = threading.Lock()
         self._data = _Data()
         self._guide: ImitationGuide | None = None
@@ -710,6 +715,7 @@ class ImitationTrainer:
             )
 
     def _run(self) -> None:
+        _lower_thread_priority(self.nice)
         try:
             while not self._stop.is_set():
                 obs, actions, episodes = self._snapshot()
@@ -767,6 +773,15 @@ class ImitationTrainer:
         thread = self._thread
         if thread is not None:
             thread.join(timeout)
+
+
+def _lower_thread_priority(nice: int) -> None:
+    """Raise the calling thread's niceness by ``nice`` (Linux: niceness is per thread)."""
+    if nice <= 0 or not sys.platform.startswith("linux"):
+        return
+    tid = threading.get_native_id()
+    with contextlib.suppress(OSError):
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + nice))
 
 
 def _build(argument: str | None, env: Any, seed: int) -> ImitationGuide:

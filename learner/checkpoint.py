@@ -10,8 +10,12 @@ Anything that is not such a checkpoint, or one for other shapes, raises a
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import signal
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +51,22 @@ def save_checkpoint(path: Path, payload: dict[str, Any]) -> Path:
     torch.save({"format": FORMAT, "format_version": FORMAT_VERSION, **payload}, tmp)
     os.replace(tmp, path)
     return path
+
+
+@contextlib.contextmanager
+def no_interrupts() -> Iterator[None]:
+    """Ignore Ctrl-C while shutting down and saving (main thread only).
+
+    A second Ctrl-C then cannot tear a checkpoint or a recording in half.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def list_checkpoints(run_dir: Path) -> list[Path]:

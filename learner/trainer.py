@@ -24,16 +24,12 @@ One run, start to end:
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 import os
 import random
-import signal
-import threading
 import time
 from collections import deque
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,6 +42,7 @@ import sim
 from guides.base import Guide
 from learner import checkpoint as ckpt_io
 from learner.bc import bc_pretrain
+from learner.checkpoint import no_interrupts
 from learner.config import TrainConfig
 from learner.curriculum import Curriculum, GuideStats, guide_stats, make_curriculum
 from learner.explorer import Explorer
@@ -559,7 +556,7 @@ class TrainSession:
         Every step is tried even if an earlier one fails; the first failure is raised after
         all of them (``quiet``: not at all, when another error is already on its way).
         """
-        with _no_interrupts():
+        with no_interrupts():
             errors: list[BaseException] = []
             for step in (
                 self.runner.finish,
@@ -706,16 +703,3 @@ def _as_tuple(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return tuple(_as_tuple(v) for v in value)
     return value
-
-
-@contextlib.contextmanager
-def _no_interrupts() -> Iterator[None]:
-    """Ignore Ctrl-C while saving (main thread only), so a second one cannot tear a save."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)

@@ -17,6 +17,7 @@ from app import theme
 from app.config import AppConfig
 from app.layout import PANEL_WIDTH, window_size
 from app.session import Phase
+from guides.dagger import describe_status
 from recordings.schema import Actor
 from sim.door import OBS_PALM
 
@@ -276,3 +277,84 @@ def test_app_keys_switch_guide_and_pin_h_before_the_episode_starts(surface, tmp_
     episodes = list(iter_episodes(run_dir / "episodes" / "door-app-v0"))
     assert [(ep.h, ep.guide_kind) for ep in episodes] == [(130, "scripted"), (120, "scripted")]
     assert all(len(ep) > 0 and ep.truncations[-1] for ep in episodes)
+
+
+def test_imitation_guide_learns_from_your_demos_and_your_takeovers(surface, tmp_path):
+    """K human episodes -> background training -> the guide switches at an episode boundary;
+    the person's takeovers in imitation-guided episodes are aggregated and retrained (DAgger)."""
+    from recordings.reader import iter_episodes
+
+    run_dir = tmp_path / "run"
+    app = make_app(surface, run_dir, guide="human", h=200, wait_for_start=False,
+                   fixed_steps_per_frame=20, imitate_after=2, imitate_steps=100)  # fmt: skip
+    trainer = app.assist.trainer
+    try:
+        app.start()
+        post_key(pygame.K_w)  # the person drives the hand toward the door (held)
+        while len(app.plot.hs) < 2:
+            stats = trainer.stats()
+            assert not stats.training and stats.version == 0  # nothing trains before K demos
+            app.frame()
+        status = app.hud_state().imitation
+        assert status is not None and status.demos == 2 and status.samples == 400
+        assert status.training or status.version == 1
+        assert trainer.wait(timeout=120)
+        frames(app, 1)
+        assert "v1 ready" in app.session.message
+        assert app.runner.guide is app.human and 0 < app.runner.t < 200  # not mid-episode
+        post_key(pygame.K_w, down=False)
+        while len(app.plot.hs) < 3:
+            app.frame()
+        assert app.runner.guide is not app.human and app.runner.t == 0  # at the boundary
+        assert app.hud_state().guide_kind.startswith("imitation v")
+        assert trainer.wait(timeout=120)  # the 3rd demo's round
+        version = trainer.stats().version
+        frames(app, 1)
+        post_key(pygame.K_TAB)  # take over for two frames: 40 interventions
+        frames(app, 2)
+        post_key(pygame.K_TAB)
+        while len(app.plot.hs) < 4:
+            app.frame()
+        status = app.hud_state().imitation
+        assert status.intervention_samples == 40 and status.samples == 600 + 40
+        assert trainer.wait(timeout=120) and trainer.stats().version == version + 1
+        assert app.hud_state().guide_kind == f"imitation v{version}"  # until the boundary
+        while len(app.plot.hs) < 5:
+            app.frame()
+        assert app.hud_state().guide_kind == f"imitation v{version + 1}"
+        state, data = describe_status(app.hud_state().imitation)
+        assert "guiding" in state and "40 interventions" in data
+        post_key(pygame.K_i)  # back to the human guide, from the next episode
+        frames(app, 1)
+        assert app.runner.guide is not app.human and "guide human" in app.session.message
+        while len(app.plot.hs) < 6:
+            app.frame()
+        assert app.runner.guide is app.human and app.hud_state().guide_kind == "human"
+    finally:
+        app.shutdown()
+    episodes = list(iter_episodes(run_dir / "episodes" / "door-app-v0"))
+    kinds = [ep.guide_kind for ep in episodes]
+    assert kinds[:6] == ["human"] * 3 + ["imitation"] * 3
+    assert [int(np.sum(ep.actor == int(Actor.HUMAN))) for ep in episodes[3:6]] == [40, 0, 0]
+
+
+def test_a_failed_imitation_trainer_reaches_the_hud_and_the_log(surface, tmp_path, caplog):
+    app = make_app(surface, tmp_path / "run", guide="human", h=200, wait_for_start=False,
+                   fixed_steps_per_frame=50, imitate_after=1, imitate_steps=50)  # fmt: skip
+    try:
+        app.start()
+        bad = np.full((3, app.runner.obs.shape[0]), np.nan)  # data its thread rejects
+        app.assist.trainer.add_demos(bad, np.zeros((3, 28)))
+        for _ in range(50):
+            app.frame()
+            if app.assist.error_line() and app.learning.failed:
+                break
+        assert any("imitation trainer failed" in line for line in app.learning.failed)
+        assert "imitation trainer failed" in app.session.message
+        status = app.hud_state().imitation
+        assert status is not None and status.error
+        assert any("imitation trainer failed" in r.getMessage() for r in caplog.records)
+        frames(app, 3)  # the window goes on with the human guide
+        assert app.runner.guide is app.human
+    finally:
+        app.shutdown()

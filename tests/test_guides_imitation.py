@@ -10,6 +10,7 @@ import pytest
 import guides.imitation  # noqa: F401  (registers the imitation: form)
 import sim
 from guides.base import GuideError
+from guides.dagger import DaggerConfig, DaggerLoop, describe_status
 from guides.factory import make_guide, mapper_for
 from guides.imitation import (
     CACHE_FILE,
@@ -146,3 +147,87 @@ def test_trainer_aggregates_interventions_and_retrains(dataset: Path) -> None:
     assert not stats.training and stats.error is None
     assert trainer.latest()[1] is not guide
     trainer.stop()
+
+
+# -- the app's DAgger loop (guides/dagger.py) ------------------------------------------------
+
+TINY = ImitationConfig(steps=60, hidden=32, batch_size=32, eval_episodes=0)
+
+
+def loop_episode(
+    loop: DaggerLoop, runner: EpisodeRunner, teacher: ScriptedGuide, seed: int,
+    human: range = range(0), steps: int = sim.EPISODE_STEPS,
+) -> None:  # fmt: skip
+    """One episode, every step fed to the loop; the scripted teacher stands in for a person
+    at the steps in ``human`` (HUMAN interventions)."""
+    runner.reset(seed, sim.EPISODE_STEPS)
+    teacher.reset(runner.obs)
+    while not runner.done and runner.t < steps:
+        action = teacher.act(runner.obs) if runner.t in human else None
+        tr = runner.step(action)
+        loop.record(tr.obs, tr.action, tr.actor)
+    loop.episode_ended(runner.result().guide_kind)
+    runner.finish()
+
+
+def test_dagger_loop_trains_after_k_demos_switches_and_aggregates_interventions() -> None:
+    env = sim.make_door()
+    teacher = ScriptedGuide(mapper_for(env))
+    runner = EpisodeRunner(env, teacher, None)
+    loop = DaggerLoop(DaggerConfig(after=2, teachers=("scripted",), imitation=TINY, nice=0))
+    loop_episode(loop, runner, teacher, seed=1)
+    status = loop.status()
+    assert (status.demos, status.samples, status.version) == (1, sim.EPISODE_STEPS, 0)
+    assert not status.started and not status.training
+    loop_episode(loop, runner, teacher, seed=2, steps=5)  # too short to count as a demo
+    assert loop.demos == 1 and loop.status().samples == sim.EPISODE_STEPS + 5
+    assert loop.guide("scripted") is None and "no imitation guide yet" in loop.toggle()
+
+    loop_episode(loop, runner, teacher, seed=3)  # the 2nd demo: training starts
+    status = loop.status()
+    assert status.started and (status.training or status.version == 1)
+    assert loop.trainer.wait(timeout=120)
+    assert loop.news() is not None and loop.news() is None  # announced once
+    assert loop.switch_due("scripted") and not loop.switch_due("human")
+    assert loop.guide("human") is None  # stands in for a teacher only
+    guide = loop.guide("scripted")
+    assert guide is not None and loop.in_use == 1 and loop.label(guide) == "imitation v1"
+    assert not loop.switch_due("scripted")
+
+    runner.guide = guide  # an imitation-guided episode; the person takes over for 15 steps
+    loop_episode(loop, runner, teacher, seed=4, human=range(40, 55))
+    assert loop.status().intervention_samples == 15
+    assert loop.trainer.wait(timeout=120)  # the DAgger round it requested
+    assert loop.status().version == 2 and loop.switch_due("scripted")
+    loop_episode(loop, runner, teacher, seed=5)  # no takeover: nothing new to learn
+    assert loop.trainer.wait(timeout=120) and loop.status().version == 2
+    assert loop.guide("scripted") is not guide and loop.in_use == 2
+
+    assert "scripted" in loop.toggle() and loop.guide("scripted") is None
+    assert "imitation v2" in loop.toggle() and loop.guide("scripted") is not None
+    state, data = describe_status(loop.status())
+    assert state.startswith("v2 guiding") and "15 interventions" in data
+    loop.close()
+
+
+def test_dagger_loop_off_and_a_failed_trainer_is_reported_not_raised() -> None:
+    off = DaggerLoop(DaggerConfig(after=0))
+    off.record(np.zeros(sim.OBS_DIM), np.zeros(sim.ACT_DIM), Actor.GUIDE)
+    off.episode_ended("human")
+    assert not off.enabled and off.status().samples == 0 and "off" in off.toggle()
+
+    loop = DaggerLoop(DaggerConfig(after=1, min_demo_steps=3, imitation=TINY, nice=0))
+    obs = np.full((4, sim.OBS_DIM), np.nan)  # data the trainer rejects in its thread
+    for o in obs:
+        loop.record(o, np.zeros(sim.ACT_DIM), Actor.GUIDE)
+    loop.episode_ended("human")
+    with pytest.raises(RuntimeError, match="imitation trainer failed"):
+        loop.trainer.wait(timeout=60)
+    assert "imitation trainer failed" in (loop.error_line() or "")
+    assert describe_status(loop.status())[0].startswith("FAILED")
+    for o in obs:
+        loop.record(o, np.zeros(sim.ACT_DIM), Actor.GUIDE)
+    loop.episode_ended("human")  # more data after the failure: no crash, no retrain
+    assert loop.guide("human") is None
+    with pytest.raises(ValueError, match="teachers"):
+        DaggerConfig(teachers=("imitation",))
