@@ -13,12 +13,7 @@ OBS, ACT = 5, 3
 CFG = SACConfig(hidden=16, batch_size=16)
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def filled(n: int, capacity: int = 1000) -> ReplayBuffer:

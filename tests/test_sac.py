@@ -25,13 +25,7 @@ from learner.sac import (
 SMALL = SACConfig(hidden=32, batch_size=32)
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Small networks run fastest (and steadiest on a shared machine) on one thread."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def random_batch(n: int, obs_dim: int, act_dim: int, seed: int = 0) -> Batch:
