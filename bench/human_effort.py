@@ -25,8 +25,6 @@ from __future__ import annotations
 
 import json
 import shlex
-import signal
-import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -40,6 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.parallel import TrainJob, run_jobs  # noqa: E402
 from guides.virtual_human import DEMO_SEED, VirtualHumanConfig  # noqa: E402
 
 TARGET_K = 10
@@ -49,10 +48,6 @@ TARGET_SUCCESS = 0.90
 
 # Runs `launch.py train` in a child process with the guide forms of this package registered
 # (the imports are no-ops once guides.factory registers them itself).
-TRAIN_ENTRY = (
-    "import sys; import guides.imitation, guides.policy, guides.user; import launch; "
-    "sys.exit(launch.main(sys.argv[1:]))"
-)
 
 
 @dataclass(frozen=True)
@@ -213,37 +208,14 @@ def _steps_done(run_dir: Path) -> int | None:
 
 def _train_all(cfg: HumanEffortBench) -> None:
     """Train every (K, seed) run that is short of the largest budget, ``workers`` at a time."""
-    todo = [
-        (k, s, args)
+    jobs = [
+        TrainJob(f"K={k} seed={s}", args, cfg.runs_dir / f"k{k}-seed{s}.log")
         for k in cfg.ks
         for s in cfg.seeds
         if (args := _train_args(cfg, k, s)) is not None
     ]
-    running: list[tuple[int, int, subprocess.Popen[bytes], Any]] = []
-    try:
-        while todo or running:
-            while todo and len(running) < cfg.workers:
-                k, s, args = todo.pop(0)
-                log = (cfg.runs_dir / f"k{k}-seed{s}.log").open("ab")
-                print(f"train K={k} seed={s}: {shlex.join(args)}")
-                proc = subprocess.Popen(
-                    [sys.executable, "-c", TRAIN_ENTRY, *args], cwd=ROOT, stdout=log, stderr=log
-                )
-                running.append((k, s, proc, log))
-            time.sleep(2.0)
-            for item in [r for r in running if r[2].poll() is not None]:
-                k, s, proc, log = item
-                log.close()
-                running.remove(item)
-                status = "done" if proc.returncode == 0 else f"exit {proc.returncode}"
-                print(f"train K={k} seed={s}: {status} (log {cfg.runs_dir}/k{k}-seed{s}.log)")
-    except KeyboardInterrupt:
-        print("interrupted: stopping the runs (each saves a checkpoint)")
-        for _, _, proc, _ in running:
-            proc.send_signal(signal.SIGINT)
-        for _, _, proc, log in running:
-            proc.wait()
-            log.close()
+    if failed := run_jobs(jobs, cfg.workers):
+        print(f"failed runs (see their .log in {cfg.runs_dir}): {', '.join(failed)}")
 
 
 def _collect(cfg: HumanEffortBench, k: int, seed: int) -> dict[str, Any]:

@@ -20,8 +20,6 @@ from __future__ import annotations
 import json
 import os
 import shlex
-import signal
-import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -30,6 +28,8 @@ from typing import Any
 
 import numpy as np
 import tyro
+
+from bench.parallel import TrainJob, run_jobs
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_SUCCESS = 0.95
@@ -141,41 +141,13 @@ def _steps_done(run_dir: Path) -> int | None:
 
 
 def _train_all(cfg: LearningBench) -> None:
-    todo = [(s, seed) for s in cfg.strategies for seed in cfg.seeds]
-    todo = [(s, seed, a) for s, seed in todo if (a := _train_args(cfg, s, seed)) is not None]
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    running: dict[str, tuple[subprocess.Popen[bytes], float]] = {}
-    failed: list[str] = []
-    try:
-        while todo or running:
-            while todo and len(running) < cfg.workers:
-                strategy, seed, args = todo.pop(0)
-                name = f"{strategy}-s{seed}"
-                log = (cfg.runs_dir / f"{name}.log").open("ab")
-                print(f"start {name}: python launch.py {' '.join(args)}", flush=True)
-                proc = subprocess.Popen(
-                    [sys.executable, "launch.py", *args],
-                    cwd=ROOT,
-                    env=env,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                )
-                running[name] = (proc, time.monotonic())
-            time.sleep(2.0)
-            for name, (proc, t0) in list(running.items()):
-                if proc.poll() is not None:
-                    del running[name]
-                    took = (time.monotonic() - t0) / 60
-                    print(f"done  {name}: exit {proc.returncode} after {took:.1f} min", flush=True)
-                    if proc.returncode != 0:
-                        failed.append(name)
-    except KeyboardInterrupt:
-        print("interrupted: stopping the runs (each saves a checkpoint)", flush=True)
-        for proc, _ in running.values():
-            proc.send_signal(signal.SIGINT)
-        for proc, _ in running.values():
-            proc.wait()
-    if failed:
+    jobs = [
+        TrainJob(f"{s}-s{seed}", args, cfg.runs_dir / f"{s}-s{seed}.log")
+        for s in cfg.strategies
+        for seed in cfg.seeds
+        if (args := _train_args(cfg, s, seed)) is not None
+    ]
+    if failed := run_jobs(jobs, cfg.workers):
         print(f"failed runs (see their .log in {cfg.runs_dir}): {', '.join(failed)}")
 
 
