@@ -7,6 +7,7 @@ the learner and the recorder; :class:`Hud` only draws it. Nothing here reads the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import pygame
 
@@ -255,18 +256,28 @@ class Hud:
         self.text.blit(surface, title, self.fonts.bold, theme.DIM, (r.x, y))
         return y + 20
 
+    def _section_state(
+        self, surface: pygame.Surface, r: pygame.Rect, y: int, title: str, view: Any
+    ) -> tuple[int, bool]:
+        """Draw a worker's section title, then "off" or its error; True when that was all."""
+        f, t = self.fonts, self.text
+        y = self._section(surface, r, y, title)
+        if view is None:
+            t.blit(surface, "off", f.body, theme.DIM, (r.x, y))
+            return y + 20, True
+        if view.error:
+            for line in _wrap(f"FAILED: {view.error}", f.small, r.w, 3):
+                t.blit(surface, line, f.small, theme.ERROR, (r.x, y))
+                y += 16
+            return y, True
+        return y, False
+
     def _learner(
         self, surface: pygame.Surface, r: pygame.Rect, y: int, learner: LearnerView | None
     ) -> int:
         f, t = self.fonts, self.text
-        y = self._section(surface, r, y, "LEARNER")
-        if learner is None:
-            t.blit(surface, "off", f.body, theme.DIM, (r.x, y))
-            return y + 20
-        if learner.error:
-            for line in _wrap(f"FAILED: {learner.error}", f.small, r.w, 3):
-                t.blit(surface, line, f.small, theme.ERROR, (r.x, y))
-                y += 16
+        y, done = self._section_state(surface, r, y, "LEARNER", learner)
+        if done or learner is None:
             return y
         if learner.updates == 0 and learner.online < learner.warmup:
             head = f"warming up: {learner.online:,} / {learner.warmup:,} transitions"
@@ -287,14 +298,8 @@ class Hud:
         self, surface: pygame.Surface, r: pygame.Rect, y: int, rec: RecordingView | None
     ) -> int:
         f, t = self.fonts, self.text
-        y = self._section(surface, r, y, "RECORDING")
-        if rec is None:
-            t.blit(surface, "off", f.body, theme.DIM, (r.x, y))
-            return y + 20
-        if rec.error:
-            for line in _wrap(f"FAILED: {rec.error}", f.small, r.w, 3):
-                t.blit(surface, line, f.small, theme.ERROR, (r.x, y))
-                y += 16
+        y, done = self._section_state(surface, r, y, "RECORDING", rec)
+        if done or rec is None:
             return y
         line = f"{rec.dataset}  ·  {rec.episodes:,} episodes  ·  {rec.steps:,} steps"
         t.blit(surface, t.fit(line, f.body, r.w), f.body, theme.TEXT, (r.x, y))
