@@ -45,9 +45,7 @@ def parse(argv: list[str]) -> Any:
     captured = io.StringIO()
     try:
         with contextlib.redirect_stderr(captured):
-            return tyro.cli(
-                union, args=argv, prog="launch.py", description=__doc__.splitlines()[0]
-            )
+            return tyro.cli(union, args=argv, prog="launch.py", description=__doc__.splitlines()[0])
     except SystemExit as e:
         if e.code not in (0, None):
             print(f"error: {condense_tyro_error(captured.getvalue())}", file=sys.stderr)

@@ -15,8 +15,8 @@ from app import theme
 from app.plot import HorizonPlot
 from app.session import Phase
 from app.theme import Fonts, TextCache
+from episode.types import Actor
 from guides.dagger import DaggerStatus, describe_status
-from recordings.schema import Actor
 from teleop import gamepad, keyboard
 
 

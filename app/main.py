@@ -43,13 +43,13 @@ from app.session import Pacing, Phase, Session
 from app.theme import Fonts, TextCache
 from app.timeline import EpisodeTrack, draw_timeline
 from app.training import Learning
-from guides.base import Guide, GuideError
+from episode.guide import Guide, GuideError
+from episode.runner import EpisodeRunner
+from episode.types import Actor
 from guides.dagger import APP_IMITATION, DaggerConfig, DaggerLoop
 from guides.factory import make_guide, mapper_for, register
 from guides.human import HumanGuide
 from learner.checkpoint import no_interrupts
-from learner.runner import EpisodeRunner
-from recordings.schema import Actor
 from recordings.writer import RecordingError
 from teleop.gamepad import GamepadConfig, GamepadDevice
 from teleop.keyboard import KeyboardConfig, KeyboardDevice

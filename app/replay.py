@@ -38,8 +38,8 @@ from app.layout import frame_to_surface, panel_rect, timeline_rect, view_rect, w
 from app.plot import HorizonPlot
 from app.theme import Fonts, TextCache
 from app.timeline import EpisodeTrack, draw_timeline
+from episode.types import Actor
 from recordings.episode import Episode
-from recordings.schema import Actor
 from sim.door import OBS_HANDLE, OBS_HINGE, OBS_LATCH, OBS_PALM, make_door
 from sim.errors import UserError
 from sim.render import DoorRenderer

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pygame
 
-from recordings.schema import Actor
+from episode.types import Actor
 
 Color = tuple[int, int, int]
 

@@ -15,7 +15,7 @@ import pygame
 
 from app import theme
 from app.theme import Fonts, TextCache
-from recordings.schema import Actor
+from episode.types import Actor
 from sim.door import EPISODE_STEPS
 
 NOT_YET = -1

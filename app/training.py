@@ -30,7 +30,9 @@ import numpy as np
 import sim
 from app.config import AppConfig
 from app.hud import LearnerView, RecordingView
-from guides.base import Guide
+from episode.guide import Guide
+from episode.runner import EpisodeRunner
+from episode.types import EpisodeResult
 from learner import checkpoint as ckpt_io
 from learner.curriculum import (
     Curriculum,
@@ -43,7 +45,6 @@ from learner.curriculum import (
 )
 from learner.explorer import Explorer
 from learner.replay import ReplayBuffer
-from learner.runner import EpisodeResult, EpisodeRunner
 from learner.sac import SACAgent, SACConfig
 from learner.thread import LearnerConfig, LearnerThread, WeightSlot
 from sim.errors import UserError

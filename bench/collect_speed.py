@@ -32,8 +32,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import sim  # noqa: E402
-from guides.sanitize import ActionSanitizer  # noqa: E402
-from recordings.schema import Actor  # noqa: E402
+from episode.sanitize import ActionSanitizer  # noqa: E402
+from episode.types import Actor  # noqa: E402
 from recordings.writer import DatasetWriter  # noqa: E402
 
 TARGET_RATIO = 0.85

@@ -142,7 +142,7 @@ def _demos(cfg: HumanEffortBench, k: int) -> dict[str, Any]:
 
 
 def _imitation(cfg: HumanEffortBench, k: int) -> dict[str, Any]:
-    from guides.base import GuideError
+    from episode.guide import GuideError
     from guides.imitation import ImitationConfig, describe, load_imitation_guide
 
     dataset = _dataset(cfg, k)

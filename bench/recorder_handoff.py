@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import sim  # noqa: E402
-from recordings.schema import Actor  # noqa: E402
+from episode.types import Actor  # noqa: E402
 from recordings.writer import DatasetWriter  # noqa: E402
 
 TARGET_P99_US = 50.0

@@ -43,10 +43,10 @@ def learner_alone(duration: float, warmup: int, seed: int) -> dict[str, float]:
     import numpy as np
 
     import sim
+    from episode.runner import EpisodeRunner
     from guides.factory import make_guide
     from learner.explorer import Explorer
     from learner.replay import ReplayBuffer
-    from learner.runner import EpisodeRunner
     from learner.sac import SACAgent, SACConfig
     from learner.thread import LearnerConfig, LearnerThread, WeightSlot
 

@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from episode.types import Actor
 from guides.imitation import ImitationConfig, ImitationGuide, ImitationTrainer
-from recordings.schema import Actor
 
 APP_IMITATION = ImitationConfig(steps=2000, batch_size=128, eval_episodes=0, torch_threads=1)
 """Training in the app: small batches, one torch thread, no self-evaluation (it would run

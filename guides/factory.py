@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import gymnasium
 
-from guides.base import Guide, GuideError
+from episode.guide import Guide, GuideError
 from guides.scripted import ScriptedConfig, ScriptedGuide
 from teleop.mapper import CommandMapper, MapperConfig
 

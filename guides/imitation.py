@@ -31,8 +31,9 @@ from typing import Any
 
 import numpy as np
 
-from guides.base import GuideError
-from recordings.schema import MAIN_FILE, METADATA_FILE, Actor
+from episode.guide import GuideError
+from episode.types import Actor
+from recordings.schema import MAIN_FILE, METADATA_FILE
 from sim.door import ACT_DIM, EPISODE_STEPS, OBS_DIM, make_door
 from sim.errors import UserError
 
@@ -395,7 +396,7 @@ def _torch_threads(n: int) -> Iterator[None]:
 
 def evaluate_guide(guide: Any, episodes: int, seed: int = EVAL_SEED) -> GuideEvaluation:
     """Run ``guide`` alone for ``episodes`` seeded episodes on a private door env."""
-    from learner.runner import EpisodeRunner
+    from episode.runner import EpisodeRunner
 
     env = make_door()
     try:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from guides.base import GuideError
+from episode.guide import GuideError
 from sim.door import ACT_DIM, OBS_DIM
 from sim.errors import UserError
 

@@ -2,15 +2,15 @@
 
 ``NAME`` may be any of:
 
-* a factory with no required arguments that returns a :class:`~guides.base.Guide` or a
+* a factory with no required arguments that returns a :class:`~episode.guide.Guide` or a
   function ``obs -> action``;
 * a function ``obs -> action`` itself (one required argument);
-* a :class:`~guides.base.Guide` instance (any object with ``reset(obs)`` and ``act(obs)``).
+* a :class:`~episode.guide.Guide` instance (any object with ``reset(obs)`` and ``act(obs)``).
 
 User code is imported only here, only when the user names it. The guide is validated before a
 run starts: one full test episode on a private copy of the real door env, every action of
 shape (28,) and finite. Anything wrong (missing file, import error, not callable, wrong shape,
-NaN, an exception in ``act``) raises :class:`~guides.base.GuideError`, which the command line
+NaN, an exception in ``act``) raises :class:`~episode.guide.GuideError`, which the command line
 prints as one line and exits 2.
 """
 
@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from guides.base import GuideError
+from episode.guide import GuideError
 from sim.door import ACT_DIM, EPISODE_STEPS, make_door
 
 USER_KIND = "user"

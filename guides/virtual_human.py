@@ -369,7 +369,7 @@ def run_virtual_human_episodes(
 ) -> DemoSummary:
     """Run ``episodes`` virtual-human episodes (seeds ``seed + i``); every step is HUMAN.
 
-    The episodes go through :class:`~learner.runner.EpisodeRunner` (the one episode runner),
+    The episodes go through :class:`~episode.runner.EpisodeRunner` (the one episode runner),
     each step as a human intervention, so a recorder stores ``Actor.HUMAN`` steps and
     ``guide_kind="human"`` episodes with ``h = 200``.
 
@@ -381,7 +381,7 @@ def run_virtual_human_episodes(
         progress: Show a progress bar.
 
     """
-    from learner.runner import EpisodeRunner
+    from episode.runner import EpisodeRunner
 
     if episodes < 0:
         raise ValueError(f"episodes must be >= 0, got {episodes}")

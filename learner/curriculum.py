@@ -12,7 +12,7 @@
 * :class:`JSRLRandom` (JSRL-Random): ``h`` drawn uniformly from ``[0, H1]`` each episode.
 * :class:`NoGuide`: ``h = 0`` (plain RL). :class:`FixedHorizon`: a fixed ``h`` (demos).
 
-Every curriculum is driven by :class:`~learner.runner.EpisodeResult` s only, so it works the
+Every curriculum is driven by :class:`~episode.runner.EpisodeResult` s only, so it works the
 same when the guide is a person. Its one interface to the rest of the system (the trainer,
 every env or worker, the app's HUD) is :meth:`Curriculum.horizon` for the next episode and
 :meth:`Curriculum.status` for display and logs (with the reason a stage did or did not
@@ -29,8 +29,8 @@ from typing import Any, Literal, Protocol
 
 import numpy as np
 
+from episode.types import EpisodeResult
 from learner.config import CurriculumConfig
-from learner.runner import EpisodeResult
 from sim.errors import UserError
 
 Metric = Literal["return", "success"]

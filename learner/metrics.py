@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from learner.runner import EpisodeResult
+from episode.types import EpisodeResult
 
 EPISODE_FIELDS = (
     "env_steps",

@@ -8,7 +8,7 @@ One run, start to end:
    (``--strategy none``) learns from exactly the same guide data as JSRL. These steps are not
    counted in ``--steps``.
 2. **Training episodes** (counted in ``--steps``): the curriculum picks ``h``, the guide acts
-   for ``t < h``, the explorer after (``learner.runner``). Every step of them, the guide's
+   for ``t < h``, the explorer after (``episode.runner``). Every step of them, the guide's
    included, goes to the *online* buffer and to ``DIR/episodes/door-train-v0``. JSRL's extra
    guide steps are part of its env-step budget, so the comparison with plain RL is fair.
 3. The **learner thread** trains SAC on RLPD's symmetric 50/50 mix of offline and online
@@ -39,7 +39,9 @@ import torch
 from tqdm import tqdm
 
 import sim
-from guides.base import Guide
+from episode.guide import Guide
+from episode.runner import EpisodeRunner
+from episode.types import EpisodeResult, Policy
 from learner import checkpoint as ckpt_io
 from learner.bc import bc_pretrain
 from learner.checkpoint import no_interrupts
@@ -49,7 +51,6 @@ from learner.explorer import Explorer
 from learner.metrics import LOSS_KEYS, EvalSummary, MetricsLog, summarize
 from learner.plots import plot_run
 from learner.replay import ReplayBuffer
-from learner.runner import EpisodeResult, EpisodeRunner, Policy
 from learner.sac import SACAgent
 from learner.thread import LearnerThread, WeightSlot
 from sim.errors import UserError

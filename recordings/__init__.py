@@ -1,5 +1,5 @@
 """Minari-compatible, crash-safe HDF5 recordings: writer thread, reader, verify and repair."""
 
-from recordings.schema import Actor
+from episode.types import Actor
 
 __all__ = ["Actor"]

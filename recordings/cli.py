@@ -11,7 +11,7 @@ from typing import Any
 import gymnasium as gym
 from tqdm import tqdm
 
-from guides.base import Guide
+from episode.guide import Guide
 from recordings.config import CollectConfig, InfoConfig, RecordingsConfig, VerifyConfig
 from recordings.layout import dataset_paths
 from recordings.reader import summarize
@@ -65,7 +65,7 @@ def collect_episodes(
     propagates (the finished episodes stay recorded).
     """
     # The runner has no torch in it; imported here because learner/ stands on recordings/.
-    from learner.runner import EpisodeRunner
+    from episode.runner import EpisodeRunner
 
     runner = EpisodeRunner(env, guide, None, recorder=writer)
     stats = CollectStats()

@@ -20,10 +20,11 @@ from typing import Any
 import h5py
 import numpy as np
 
+from episode.types import Actor
 from recordings.episode import Episode, group_problems, read_episode
 from recordings.journal import journal_path, rollback
 from recordings.layout import DatasetPaths, dataset_paths, io_lock, try_lock_writer, unlock
-from recordings.schema import FORMAT_NAME, MAIN_FILE, Actor
+from recordings.schema import FORMAT_NAME, MAIN_FILE
 from recordings.store import read_root_attrs, spaces_from_attrs
 from sim.door import normalized_score
 from sim.errors import UserError

@@ -1,20 +1,11 @@
-"""The recording schema shared by the writer, the reader, the learner and the app."""
+"""The recording schema shared by the writer, the reader, the learner and the app.
+
+``Actor`` (who chose a step's action) belongs to the episode layer; it is stored per step.
+"""
 
 from __future__ import annotations
 
-import enum
-
-
-class Actor(enum.IntEnum):
-    """Who chose a step's action; stored per step as ``infos/actor`` (int8)."""
-
-    GUIDE = 0
-    """The guide, for steps ``t < h``."""
-    EXPLORER = 1
-    """The RL explorer, for steps ``t >= h``."""
-    HUMAN = 2
-    """A human intervention: the person took over this step."""
-
+from episode.types import Actor
 
 NO_ACTOR = -1
 """``infos/actor[0]``: the reset observation was chosen by no one (see the README's schema)."""
@@ -50,3 +41,5 @@ EPISODE_ATTRS: tuple[str, ...] = (
 
 STEP_KEYS: tuple[str, ...] = ("actions", "rewards", "terminations", "truncations")
 """Per-step datasets with T entries; ``observations`` has T + 1."""
+
+__all__ = ["Actor"]

@@ -22,6 +22,7 @@ import h5py
 import numpy as np
 
 import sim
+from episode.types import Actor
 from recordings.episode import Episode, make_attrs, write_episode
 from recordings.journal import JournaledFile
 from recordings.layout import (
@@ -36,7 +37,7 @@ from recordings.layout import (
     unlock,
     write_metadata,
 )
-from recordings.schema import INFO_KEYS, NO_ACTOR, Actor
+from recordings.schema import INFO_KEYS, NO_ACTOR
 from recordings.store import create_dataset, dataset_size_mb, open_for_append
 from sim.errors import UserError
 

@@ -49,7 +49,7 @@ def main() -> int:
     from app.config import AppConfig
     from app.layout import window_size
     from app.main import App
-    from recordings.schema import Actor
+    from episode.types import Actor
 
     with tempfile.TemporaryDirectory(prefix="screenshot_") as tmp:
         surface = open_window(window_size(args.view), "Jump-Start Teleop", setup)

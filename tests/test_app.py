@@ -17,8 +17,8 @@ from app import theme
 from app.config import AppConfig
 from app.layout import PANEL_WIDTH, window_size
 from app.session import Phase
+from episode.types import Actor
 from guides.dagger import describe_status
-from recordings.schema import Actor
 from sim.door import OBS_PALM
 
 VIEW = 240

@@ -7,10 +7,10 @@ import pytest
 
 import launch
 import sim
-from guides.base import GuideError
+from episode.guide import GuideError
+from episode.types import Actor
 from recordings.cli import collect_episodes
 from recordings.reader import iter_episodes, summarize
-from recordings.schema import Actor
 from recordings.writer import DatasetWriter
 
 

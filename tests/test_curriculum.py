@@ -6,6 +6,7 @@ import json
 import numpy as np
 import pytest
 
+from episode.types import EpisodeResult
 from learner.config import CurriculumConfig
 from learner.curriculum import (
     FixedHorizon,
@@ -18,7 +19,6 @@ from learner.curriculum import (
     measure_h1,
     stage_horizons,
 )
-from learner.runner import EpisodeResult
 from sim.errors import UserError
 
 

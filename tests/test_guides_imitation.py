@@ -9,7 +9,9 @@ import pytest
 
 import guides.imitation  # noqa: F401  (registers the imitation: form)
 import sim
-from guides.base import GuideError
+from episode.guide import GuideError
+from episode.runner import EpisodeRunner
+from episode.types import Actor
 from guides.dagger import DaggerConfig, DaggerLoop, describe_status
 from guides.factory import make_guide, mapper_for
 from guides.imitation import (
@@ -21,9 +23,7 @@ from guides.imitation import (
     read_demos,
 )
 from guides.scripted import ScriptedGuide
-from learner.runner import EpisodeRunner
 from recordings.reader import load_transitions
-from recordings.schema import Actor
 from recordings.writer import DatasetWriter
 
 FAST = ImitationConfig(steps=150, hidden=32, batch_size=64, eval_episodes=1)

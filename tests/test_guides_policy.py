@@ -10,7 +10,7 @@ import pytest
 import guides.policy  # noqa: F401  (registers the policy: form)
 import launch
 import sim
-from guides.base import GuideError
+from episode.guide import GuideError
 from guides.factory import make_guide
 from learner.checkpoint import latest_checkpoint, load_explorer
 

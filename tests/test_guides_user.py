@@ -11,7 +11,7 @@ import pytest
 
 import launch
 import sim
-from guides.base import GuideError
+from episode.guide import GuideError
 from guides.user import load_user_guide, parse_user_spec
 from tests.conftest import ROOT
 

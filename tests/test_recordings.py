@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 
 import sim
+from episode.types import Actor
 from recordings.reader import iter_episodes, load_transitions, read_one, summarize
-from recordings.schema import NO_ACTOR, Actor
+from recordings.schema import NO_ACTOR
 from recordings.verify import verify
 from recordings.writer import DatasetWriter, RecordingError
 from sim.errors import UserError

@@ -7,8 +7,8 @@ import pygame
 import pytest
 
 import sim
-from learner.runner import EpisodeRunner
-from recordings.schema import Actor
+from episode.runner import EpisodeRunner
+from episode.types import Actor
 from recordings.writer import DatasetWriter
 from sim.door import OBS_HANDLE
 from sim.render import DoorRenderer

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 import sim
+from episode.runner import EpisodeRunner
+from episode.types import Actor
 from learner.replay import ReplayBuffer
-from learner.runner import EpisodeRunner
 from recordings.reader import iter_episodes, load_transitions
-from recordings.schema import Actor
 from recordings.writer import DatasetWriter
 
 GUIDE_A, EXPLORER_A, HUMAN_A = -0.25, 0.5, 0.75

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 import sim
+from episode.guide import Guide, GuideError
 from guides import factory
-from guides.base import Guide, GuideError
 from guides.factory import make_guide, register
 from guides.scripted import Phase, ScriptedConfig, ScriptedGuide
 from teleop.mapper import CommandMapper

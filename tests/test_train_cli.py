@@ -13,6 +13,7 @@ import torch
 
 import launch
 import sim
+from episode.types import Actor
 from learner.checkpoint import FORMAT, latest_checkpoint, load_checkpoint
 from learner.config import LearnerOptions, SACOptions
 from learner.metrics import read_csv
@@ -20,7 +21,6 @@ from learner.sac import SACConfig
 from learner.thread import LearnerConfig
 from learner.trainer import GUIDE_DATASET, TRAIN_DATASET, prepare_run_dir
 from recordings.reader import iter_episodes, load_transitions
-from recordings.schema import Actor
 from tests.conftest import ROOT
 
 TINY = [

@@ -9,6 +9,7 @@ import pygame
 import pytest
 
 import sim
+from episode.types import Actor
 from guides.factory import mapper_for
 from guides.scripted import ScriptedConfig, ScriptedGuide
 from guides.virtual_human import (
@@ -21,7 +22,6 @@ from guides.virtual_human import (
     record_virtual_human_demos,
 )
 from recordings.reader import iter_episodes, load_transitions
-from recordings.schema import Actor
 
 NO_LIMITS = VirtualHumanConfig(
     reaction_s=0.0, reaction_jitter_s=0.0, max_changes_per_s=1e6, burst=100, min_hold_s=0.0

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from guides.base import GuideError
+from episode.guide import GuideError
 from sim.door import ACT_DIM
 
 

@@ -3,7 +3,7 @@
 Headless training, evaluation, ``collect`` and the app all run episodes through
 :class:`EpisodeRunner`; the app calls :meth:`EpisodeRunner.step` once per frame, the headless
 tools call :meth:`EpisodeRunner.run_episode`. Every action passes the
-:class:`~guides.sanitize.ActionSanitizer`; every transition is tagged with who acted and the
+:class:`~episode.sanitize.ActionSanitizer`; every transition is tagged with who acted and the
 horizon ``h`` and goes to the recorder (which never blocks) and the replay buffer (O(1)).
 Loading new explorer weights is the caller's job at the episode boundary
 (``explorer.sync(slot)`` before :meth:`EpisodeRunner.reset`); the runner never does it mid-episode.
@@ -11,135 +11,16 @@ Loading new explorer weights is the caller's job at the episode boundary
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from guides.base import Guide
-from guides.sanitize import ActionSanitizer
-from recordings.schema import Actor
-from sim.door import normalized_score
+from episode.guide import Guide
+from episode.sanitize import ActionSanitizer
+from episode.types import Actor, EpisodeResult, Policy, Recorder, Replay, Transition
 
 if TYPE_CHECKING:
     import gymnasium as gym
-
-
-@dataclass(frozen=True)
-class Transition:
-    """One environment step as the runner saw it."""
-
-    obs: np.ndarray
-    """Observation the action was chosen from."""
-    action: np.ndarray
-    """The sanitized action the env received (float32, in [-1, 1])."""
-    reward: float
-    """Door-binary reward: 0 with the door open, else -1."""
-    next_obs: np.ndarray
-    """Observation after the step."""
-    terminated: bool
-    """The env ended the episode (never for the door, kept for generality)."""
-    truncated: bool
-    """The time limit ended the episode."""
-    actor: Actor
-    """Who chose the action: guide, explorer, or a human intervention."""
-    t: int
-    """Step index in the episode (0-based)."""
-    h: int
-    """The episode's guide horizon."""
-    success: bool
-    """The door counted as open after this step."""
-
-
-@dataclass(frozen=True)
-class EpisodeResult:
-    """What one episode amounted to; curricula and metrics are driven by these only."""
-
-    seed: int | None
-    """Seed the env was reset with."""
-    h: int
-    """Guide horizon of the episode."""
-    steps: int
-    """Steps taken (200 for a full door episode)."""
-    episode_return: float
-    """Sum of rewards (minus the steps with the door shut)."""
-    success: bool
-    """The door was open at some step."""
-    first_success_step: int | None
-    """Steps taken when the door first counted as open (1-based), None if never."""
-    n_guide: int
-    """Steps the guide acted."""
-    n_explorer: int
-    """Steps the explorer acted."""
-    n_human: int
-    """Steps a human took over (interventions)."""
-    guide_kind: str
-    """The guide's ``kind`` (human, scripted, ...)."""
-    weight_version: int
-    """Explorer weight version used in the episode (0 = initial weights)."""
-    open_at_end: bool = False
-    """The door was open after the last step (the combined policy did not undo a success)."""
-
-    @property
-    def normalized_score(self) -> float:
-        """Percent of the episode's steps with the door open (D4RL door-binary score)."""
-        return normalized_score(self.episode_return)
-
-
-class Policy(Protocol):
-    """Anything with ``act(obs) -> action`` (the explorer, or a saved policy)."""
-
-    def act(self, obs: np.ndarray) -> np.ndarray:
-        """Return an action for ``obs``."""
-        ...
-
-
-class Recorder(Protocol):
-    """The part of :class:`recordings.writer.DatasetWriter` the runner uses."""
-
-    def begin_episode(
-        self, obs: np.ndarray, *, seed: int | None, h: int, guide_kind: str, weight_version: int
-    ) -> None:
-        """Start an episode from its first observation."""
-        ...
-
-    def add_step(
-        self,
-        action: np.ndarray,
-        reward: float,
-        next_obs: np.ndarray,
-        terminated: bool,
-        truncated: bool,
-        *,
-        actor: Actor,
-        h: int,
-        success: bool,
-    ) -> None:
-        """Queue one step (never blocks)."""
-        ...
-
-    def end_episode(self) -> None:
-        """Hand the buffered episode to the writer thread."""
-        ...
-
-    def raise_if_failed(self) -> None:
-        """Re-raise the writer thread's error, if any."""
-        ...
-
-
-class Replay(Protocol):
-    """The part of :class:`learner.replay.ReplayBuffer` the runner uses."""
-
-    def add(
-        self,
-        obs: np.ndarray,
-        action: np.ndarray,
-        reward: float,
-        next_obs: np.ndarray,
-        terminated: bool,
-    ) -> None:
-        """Store one transition."""
-        ...
 
 
 class EpisodeRunner:
@@ -354,4 +235,4 @@ class EpisodeRunner:
         return str(getattr(self.guide, "kind", type(self.guide).__name__))
 
 
-__all__ = ["EpisodeResult", "EpisodeRunner", "Policy", "Transition"]
+__all__ = ["EpisodeRunner"]
