@@ -119,7 +119,7 @@ class App:
             guide,
             self.learning.explorer,
             recorder=self.learning.recorder,
-            replay=self.learning.online,
+            replay=self.learning.replay,
         )
         self.plot = HorizonPlot(h1=self.learning.curriculum.status().H1 or None)
         for h, ok in zip(self.learning.history.hs, self.learning.history.successes, strict=True):

@@ -43,8 +43,9 @@ from learner.curriculum import (
     guide_stats,
     make_curriculum,
 )
+from learner.datasets import load_episodes
 from learner.explorer import Explorer
-from learner.replay import ReplayBuffer
+from learner.replay import EpisodeReplay, ReplayBuffer
 from learner.sac import SACAgent, SACConfig
 from learner.thread import LearnerConfig, LearnerThread, WeightSlot
 from sim.errors import UserError
@@ -107,9 +108,11 @@ class Learning:
         self.history = History()
         self.agent = SACAgent(self.obs_dim, self.act_dim, self.sac_config, seed=cfg.seed)
         self.explorer = Explorer(self.obs_dim, self.act_dim, self.sac_config, seed=cfg.seed)
-        self.online = ReplayBuffer(ONLINE_CAPACITY, self.obs_dim, self.act_dim)
-        self.offline = ReplayBuffer(max(1, cfg.guide_episodes) * sim.EPISODE_STEPS,
-                                    self.obs_dim, self.act_dim)  # fmt: skip
+        n_step = {"gamma": self.sac_config.gamma, "n_step": self.sac_config.n_step}
+        self.online = ReplayBuffer(ONLINE_CAPACITY, self.obs_dim, self.act_dim, **n_step)
+        offline_steps = max(1, cfg.guide_episodes) * sim.EPISODE_STEPS
+        self.offline = ReplayBuffer(offline_steps, self.obs_dim, self.act_dim, **n_step)
+        self.replay = EpisodeReplay(self.online, "joint")
         self.stats = self._guide_stats(env, guide, saved, progress)
         self.curriculum = self._make_curriculum(guide, saved)
         if saved:
@@ -153,7 +156,8 @@ class Learning:
             return None
         dataset = self.run_dir / GUIDE_DATASET
         writer = _open_writer(dataset, append=True) if cfg.record else None
-        runner = EpisodeRunner(env, guide, None, recorder=writer, replay=self.offline)
+        runner = EpisodeRunner(env, guide, None, recorder=writer,
+                               replay=EpisodeReplay(self.offline, "joint"))  # fmt: skip
         results: list[EpisodeResult] = []
         try:
             for i in range(cfg.guide_episodes):
@@ -208,16 +212,7 @@ class Learning:
 
     @staticmethod
     def _load_dataset(buffer: ReplayBuffer, dataset: Path) -> int:
-        if not dataset.exists():
-            return 0
-        from recordings.reader import load_transitions
-
-        data = load_transitions(dataset)
-        n = len(data["rewards"])
-        if n:
-            buffer.add_arrays(data["obs"], data["actions"], data["rewards"], data["next_obs"],
-                              data["terminations"])  # fmt: skip
-        return n
+        return load_episodes([dataset], buffer, space="joint")
 
     def _open_recorder(self, resumed: bool) -> Any:
         del resumed

@@ -11,13 +11,19 @@ Loading new explorer weights is the caller's job at the episode boundary
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from episode.guide import Guide
+from episode.milestones import MilestoneTracker
 from episode.sanitize import ActionSanitizer
 from episode.types import Actor, EpisodeResult, Policy, Recorder, Replay, Transition
+from sim.door import episode_success
+
+CommandLabeler = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+"""``(obs, action, next_obs) -> Command vector``: the Command that best explains a 28-D step."""
 
 if TYPE_CHECKING:
     import gymnasium as gym
@@ -33,7 +39,17 @@ class EpisodeRunner:
             (recording guide demonstrations), whatever ``h`` says.
         recorder: Receives every step (a :class:`recordings.writer.DatasetWriter`), or None.
         replay: Receives every transition (``replay.add``), or None.
-        explorer_deterministic: Call ``explorer.act(obs, deterministic=True)`` (evaluation).
+        explorer_deterministic: Call ``explorer.act(obs, deterministic=True)`` (evaluation);
+            :meth:`reset` can override it per episode (curriculum trials).
+        command_labeler: Labels steps whose actor issued no Command (a 28-D guide) with the
+            Command that best explains them; None leaves them unlabelled.
+
+    Actors that act through the teleop mapper expose the Command of their last ``act`` as the
+    attribute ``command_vector`` (6-D, :func:`teleop.command_space.encode`); it goes into the
+    transition, the replay and the recording.
+    An explorer with a ``take_over(obs, previous)`` method is told each time it takes control
+    (at the handover, at ``t = 0`` when ``h = 0``, after a human intervention), so it can
+    carry over the previous actor's controller state.
 
     """
 
@@ -46,6 +62,7 @@ class EpisodeRunner:
         recorder: Recorder | None = None,
         replay: Replay | None = None,
         explorer_deterministic: bool = False,
+        command_labeler: CommandLabeler | None = None,
     ) -> None:
         self.env = env
         self.guide = guide
@@ -53,7 +70,12 @@ class EpisodeRunner:
         self.recorder = recorder
         self.replay = replay
         self.explorer_deterministic = explorer_deterministic
+        self.command_labeler = command_labeler
         self.sanitizer = ActionSanitizer()
+        self._deterministic = explorer_deterministic
+        self._milestones = MilestoneTracker()
+        self._open_steps = 0
+        self._last_actor: Actor | None = None
         self._obs: np.ndarray | None = None
         self._seed: int | None = None
         self._h = 0
@@ -97,8 +119,14 @@ class EpisodeRunner:
         return Actor.EXPLORER
 
     # -- episode -----------------------------------------------------------------------------
-    def reset(self, seed: int | None, h: int) -> np.ndarray:
+    def reset(self, seed: int | None, h: int, *, deterministic: bool | None = None) -> np.ndarray:
         """Start an episode with guide horizon ``h``; an unfinished one is ended first.
+
+        Args:
+            seed: Env reset seed.
+            h: Guide horizon: the guide acts for ``t < h``.
+            deterministic: The explorer acts with its mode this episode (None: the runner's
+                ``explorer_deterministic``).
 
         Returns:
             The first observation.
@@ -114,6 +142,11 @@ class EpisodeRunner:
         self._return, self._first_success, self._open = 0.0, None, False
         self._counts = dict.fromkeys(Actor, 0)
         self._weight_version = int(getattr(self.explorer, "version", 0))
+        self._deterministic = (
+            self.explorer_deterministic if deterministic is None else deterministic
+        )
+        self._milestones.reset()
+        self._open_steps, self._last_actor = 0, None
         self.sanitizer.reset()
         self.guide.reset(self._obs)
         if self.recorder is not None:
@@ -132,11 +165,13 @@ class EpisodeRunner:
         if self._done:
             raise RuntimeError("EpisodeRunner.step() called with no episode running: reset() first")
         obs = self.obs
-        actor, raw = self._choose(obs, human_action)
+        actor, raw, command = self._choose(obs, human_action)
         action = self.sanitizer(raw)
         next_obs, reward, terminated, truncated, info = self.env.step(action)
         next_obs = np.asarray(next_obs, dtype=np.float32)
         success = bool(info.get("success", False))
+        if command is None and self.command_labeler is not None:
+            command = np.asarray(self.command_labeler(obs, action, next_obs), dtype=np.float32)
         tr = Transition(
             obs=obs,
             action=action,
@@ -148,12 +183,16 @@ class EpisodeRunner:
             t=self._t,
             h=self._h,
             success=success,
+            command=command,
         )
         self._record(tr)
         self._t += 1
         self._counts[actor] += 1
+        self._last_actor = actor
         self._return += tr.reward
         self._open = success
+        self._open_steps += int(success)
+        self._milestones.observe(self._t, next_obs)
         if success and self._first_success is None:
             self._first_success = self._t
         self._obs = next_obs
@@ -182,7 +221,7 @@ class EpisodeRunner:
             h=self._h,
             steps=self._t,
             episode_return=self._return,
-            success=self._first_success is not None,
+            success=episode_success(self._open_steps),
             first_success_step=self._first_success,
             n_guide=self._counts[Actor.GUIDE],
             n_explorer=self._counts[Actor.EXPLORER],
@@ -190,29 +229,41 @@ class EpisodeRunner:
             guide_kind=self._guide_kind(),
             weight_version=self._weight_version,
             open_at_end=self._open,
+            open_steps=self._open_steps,
+            milestones=tuple(self._milestones.first),
+            deterministic=self._deterministic and self._counts[Actor.EXPLORER] > 0,
         )
 
-    def run_episode(self, seed: int | None, h: int) -> EpisodeResult:
+    def run_episode(
+        self, seed: int | None, h: int, *, deterministic: bool | None = None
+    ) -> EpisodeResult:
         """Run a whole episode headless and return its result."""
-        self.reset(seed, h)
+        self.reset(seed, h, deterministic=deterministic)
         while not self._done:
             self.step()
         return self.result()
 
     # -- internals ---------------------------------------------------------------------------
-    def _choose(self, obs: np.ndarray, human_action: np.ndarray | None) -> tuple[Actor, Any]:
+    def _choose(
+        self, obs: np.ndarray, human_action: np.ndarray | None
+    ) -> tuple[Actor, Any, np.ndarray | None]:
+        """Who acts, their raw action, and the Command they issued (if they say)."""
         if human_action is not None:
-            return Actor.HUMAN, human_action
+            return Actor.HUMAN, human_action, None
         if self.next_actor is Actor.GUIDE:
-            return Actor.GUIDE, self.guide.act(obs)
-        assert self.explorer is not None
-        if self.explorer_deterministic:
-            return Actor.EXPLORER, self.explorer.act(obs, deterministic=True)  # type: ignore[call-arg]
-        return Actor.EXPLORER, self.explorer.act(obs)
+            return Actor.GUIDE, self.guide.act(obs), _last_command(self.guide)
+        explorer = self.explorer
+        assert explorer is not None
+        if self._last_actor is not Actor.EXPLORER and hasattr(explorer, "take_over"):
+            previous = self.guide if self._last_actor is Actor.GUIDE else None
+            explorer.take_over(obs, previous)
+        kwargs = {"deterministic": True} if self._deterministic else {}
+        raw = explorer.act(obs, **kwargs)
+        return Actor.EXPLORER, raw, _last_command(explorer)
 
     def _record(self, tr: Transition) -> None:
         if self.replay is not None:
-            self.replay.add(tr.obs, tr.action, tr.reward, tr.next_obs, tr.terminated)
+            self.replay.add(tr)
         if self.recorder is not None:
             self.recorder.add_step(
                 tr.action,
@@ -223,10 +274,13 @@ class EpisodeRunner:
                 actor=tr.actor,
                 h=tr.h,
                 success=tr.success,
+                command=tr.command,
             )
 
     def _end(self) -> None:
         self._done = True
+        if self.replay is not None:
+            self.replay.end_episode()
         if self.recorder is not None:  # an episode with no steps is not stored
             self.recorder.end_episode()
             self.recorder.raise_if_failed()
@@ -235,4 +289,10 @@ class EpisodeRunner:
         return str(getattr(self.guide, "kind", type(self.guide).__name__))
 
 
-__all__ = ["EpisodeRunner"]
+def _last_command(actor: object) -> np.ndarray | None:
+    """The Command vector an actor says it issued in its last ``act``, if it says."""
+    command = getattr(actor, "command_vector", None)
+    return None if command is None else np.asarray(command, dtype=np.float32)
+
+
+__all__ = ["CommandLabeler", "EpisodeRunner"]

@@ -49,7 +49,11 @@ class Transition:
     h: int
     """The episode's guide horizon."""
     success: bool
-    """The door counted as open after this step."""
+    """The door counted as open after this step (the env's per-step ``info["success"]``)."""
+    command: np.ndarray | None = None
+    """The step as a teleop ``Command`` vector (6-D, see :mod:`teleop.command_space`): the
+    Command the actor issued, or the one that best explains a 28-D action (a label); None when
+    the runner has neither (no labeller given)."""
 
 
 @dataclass(frozen=True)
@@ -65,7 +69,8 @@ class EpisodeResult:
     episode_return: float
     """Sum of rewards (minus the steps with the door shut)."""
     success: bool
-    """The door was open at some step."""
+    """D4RL's Adroit success: the door was open for >= 25 of the steps
+    (:func:`sim.door.episode_success`), the one definition used everywhere."""
     first_success_step: int | None
     """Steps taken when the door first counted as open (1-based), None if never."""
     n_guide: int
@@ -80,6 +85,18 @@ class EpisodeResult:
     """Explorer weight version used in the episode (0 = initial weights)."""
     open_at_end: bool = False
     """The door was open after the last step (the combined policy did not undo a success)."""
+    open_steps: int = 0
+    """Steps after which the door counted as open."""
+    milestones: tuple[int | None, ...] = ()
+    """Steps taken (1-based) when each of :data:`episode.milestones.MILESTONES` was first
+    reached, None where never: where the episode changed phase (the curriculum's stages)."""
+    deterministic: bool = False
+    """The explorer acted with its mode (a curriculum trial or an evaluation), not a draw."""
+
+    @property
+    def ever_opened(self) -> bool:
+        """The door counted as open after at least one step (weaker than :attr:`success`)."""
+        return self.first_success_step is not None
 
     @property
     def normalized_score(self) -> float:
@@ -115,6 +132,7 @@ class Recorder(Protocol):
         actor: Actor,
         h: int,
         success: bool,
+        command: np.ndarray | None = None,
     ) -> None:
         """Queue one step (never blocks)."""
         ...
@@ -129,17 +147,18 @@ class Recorder(Protocol):
 
 
 class Replay(Protocol):
-    """The part of :class:`learner.replay.ReplayBuffer` the runner uses."""
+    """Where the runner puts transitions for learning (:class:`learner.replay.EpisodeReplay`).
 
-    def add(
-        self,
-        obs: np.ndarray,
-        action: np.ndarray,
-        reward: float,
-        next_obs: np.ndarray,
-        terminated: bool,
-    ) -> None:
-        """Store one transition."""
+    Episodes enter whole: ``add`` stages a step (O(1), no lock), ``end_episode`` commits the
+    staged episode, so n-step targets and returns-to-go are computed on whole episodes.
+    """
+
+    def add(self, transition: Transition) -> None:
+        """Stage one transition of the episode in progress."""
+        ...
+
+    def end_episode(self) -> None:
+        """Commit the staged episode (an episode with no steps is ignored)."""
         ...
 
 

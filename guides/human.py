@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from teleop.command import Command
+from teleop.command_space import encode
 
 if TYPE_CHECKING:
     from teleop.mapper import CommandMapper
@@ -51,3 +52,8 @@ class HumanGuide:
         """Map the device's Command for this step to a (28,) action."""
         self.last_command = self.device.get_action(self.dt)
         return self.mapper(self.last_command, obs)
+
+    @property
+    def command_vector(self) -> np.ndarray:
+        """The last Command as a 6-D vector (what the runner records with the step)."""
+        return encode(self.last_command)

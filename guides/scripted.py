@@ -26,6 +26,7 @@ import numpy as np
 
 from sim.door import OBS_HANDLE, OBS_HINGE, OBS_LATCH, OBS_PALM
 from teleop.command import Command
+from teleop.command_space import encode
 from teleop.mapper import CommandMapper
 
 # Door geometry (Gymnasium-Robotics adroit_door.xml), in the door frame at hinge angle 0.
@@ -203,6 +204,8 @@ class ScriptedGuide:
         self._prev_hinge = 0.0
         self._hinge_rate = 0.0
         self._key_debt = np.zeros(5)
+        self.last_command: Command | None = None
+        """The Command of the last :meth:`act` (None before the first)."""
 
     # -- Guide protocol --------------------------------------------------------------------------
 
@@ -224,7 +227,13 @@ class ScriptedGuide:
 
     def act(self, obs: np.ndarray) -> np.ndarray:
         """Return the (28,) action for ``obs``: the mapper applied to :meth:`command`."""
-        return self.mapper(self.command(obs), obs)
+        self.last_command = self.command(obs)
+        return self.mapper(self.last_command, obs)
+
+    @property
+    def command_vector(self) -> np.ndarray | None:
+        """The last Command as a 6-D vector (what the runner records with the step)."""
+        return None if self.last_command is None else encode(self.last_command)
 
     # -- the plan --------------------------------------------------------------------------------
 

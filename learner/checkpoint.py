@@ -24,7 +24,7 @@ import torch
 from sim.errors import UserError
 
 if TYPE_CHECKING:
-    from learner.explorer import Explorer
+    from learner.explorer import CommandExplorer, Explorer
 
 FORMAT = "jumpstart-teleop/checkpoint"
 """The tag every checkpoint carries under ``"format"``."""
@@ -142,15 +142,25 @@ def load_checkpoint(
     return ckpt
 
 
-def load_explorer(path: Path, *, obs_dim: int, act_dim: int, seed: int = 0) -> Explorer:
-    """The checkpoint's explorer policy, ready to act (for ``eval`` and the policy guide)."""
+def load_explorer(
+    path: Path, *, obs_dim: int, act_dim: int, seed: int = 0
+) -> Explorer | CommandExplorer:
+    """The checkpoint's explorer, ready to act with 28-D actions (``eval``, the policy guide).
+
+    A Command-space checkpoint (``explorer_space: command``) comes back as a
+    :class:`~learner.explorer.CommandExplorer` with its own mapper.
+    """
     from learner.explorer import Explorer
     from learner.sac import SACConfig
 
     ckpt = load_checkpoint(path, obs_dim=obs_dim, act_dim=act_dim)
     try:
-        explorer = Explorer(obs_dim, act_dim, SACConfig(**ckpt["sac_config"]), seed=seed)
+        space = str(ckpt.get("explorer_space", "joint"))
+        policy_dim = int(ckpt.get("policy_act_dim", act_dim))
+        explorer = Explorer(obs_dim, policy_dim, SACConfig(**ckpt["sac_config"]), seed=seed)
         explorer.load(int(ckpt.get("weight_version", 1)), ckpt["actor"])
+        if space == "command":
+            return command_explorer(explorer)
     except (KeyError, TypeError, ValueError, RuntimeError) as e:
         first = str(e).strip().splitlines()[0][:200] if str(e).strip() else ""
         raise UserError(
@@ -158,6 +168,17 @@ def load_explorer(path: Path, *, obs_dim: int, act_dim: int, seed: int = 0) -> E
             f"({type(e).__name__}: {first})"
         ) from None
     return explorer
+
+
+def command_explorer(policy: Explorer, env: object | None = None) -> CommandExplorer:
+    """Wrap a 6-D policy as a Command-space explorer driving ``env``'s door (a new one if None)."""
+    import sim
+    from learner.explorer import CommandExplorer
+    from teleop.command_space import CommandController
+    from teleop.mapper import CommandMapper
+
+    door = env if env is not None else sim.make_door()
+    return CommandExplorer(policy, CommandController(CommandMapper.for_env(door)))
 
 
 def prune_checkpoints(run_dir: Path, keep: int) -> None:

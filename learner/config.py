@@ -1,38 +1,34 @@
 """Configs of the ``train`` and ``eval`` subcommands (cheap to import: no torch here).
 
 The SAC and learner-thread settings are nested (``--sac.hidden``, ``--learner.utd-ratio``,
-``--curriculum.n-stages``) so every knob of a run is on the command line and in its
-``config.json``. :class:`SACOptions` and :class:`LearnerOptions` carry exactly the fields of
-:class:`learner.sac.SACConfig` and :class:`learner.thread.LearnerConfig` (a test keeps them in
-step); they live here, torch-free, because ``launch.py`` imports every config at start-up and
-importing torch would add seconds to every command, ``--help`` included.
+``--curriculum.stages``) so every knob of a run is on the command line and in its
+``config.json``. :class:`SACConfig` and :class:`LearnerConfig` are the ones the learner itself
+uses (``learner.sac``, ``learner.thread``); they live here, torch-free, because ``launch.py``
+imports every config at start-up and importing torch would add seconds to every command,
+``--help`` included.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
-
-if TYPE_CHECKING:
-    from learner.sac import SACConfig
-    from learner.thread import LearnerConfig
-
-TRAIN_INIT_ALPHA = 0.01
-"""The trainer's initial entropy temperature. The door pays -1 per step; with alpha = 0.1 the
-entropy bonus of a fresh 28-D policy (alpha x H, H ~ 10-20 nats) outweighs the reward in the
-soft Q-targets, and the explorer's noise right after the handover throws away the guide's grip."""
+from typing import Literal
 
 
 @dataclass(frozen=True)
-class SACOptions:
-    """SAC networks and optimizers (the fields of ``learner.sac.SACConfig``)."""
+class SACConfig:
+    """Hyper-parameters of the SAC agent (``--sac.*``; defaults: what the door needs, measured).
 
-    hidden: int = 256
-    """Width of the two hidden layers of the actor and of each critic."""
+    SAC with RLPD's LayerNorm critics, n-step targets floored by the Monte-Carlo return, no
+    entropy term in the backup, and a fading BC term on the demonstrations.
+    """
+
+    hidden: int = 128
+    """Width of the two hidden layers of the actor and of each critic (128: 2.4x the updates
+    per second of 256 on a 2-core CPU, measured; the door needs updates more than width)."""
     n_critics: int = 2
-    """Q-networks in the critic ensemble (RLPD uses 10 with target_critics=2)."""
+    """Q-networks in the critic ensemble (RLPD uses 10 with ``target_critics=2``)."""
     layer_norm: bool = True
     """LayerNorm after each hidden layer of the critics (RLPD)."""
     batch_size: int = 256
@@ -40,17 +36,19 @@ class SACOptions:
     gamma: float = 0.99
     """Discount factor."""
     tau: float = 0.005
-    """Polyak rate of the target critics."""
+    """Polyak rate of the target critics (1.0 copies the online critics)."""
     actor_lr: float = 3e-4
     """Adam learning rate of the actor."""
     critic_lr: float = 3e-4
     """Adam learning rate of the critics."""
     alpha_lr: float = 3e-4
     """Adam learning rate of log(alpha), the entropy temperature."""
-    init_alpha: float = TRAIN_INIT_ALPHA
-    """Initial entropy temperature alpha (lower than SACConfig's 0.1: see TRAIN_INIT_ALPHA)."""
+    init_alpha: float = 0.01
+    """Initial entropy temperature alpha. The door pays -1 per step; with alpha = 0.1 the
+    entropy bonus of a fresh policy outweighs the reward, and the explorer's noise right after
+    the handover throws away the guide's grip."""
     target_entropy: float | None = None
-    """Entropy that alpha is tuned towards; None means -act_dim."""
+    """Entropy that alpha is tuned towards; None means ``-act_dim``."""
     target_critics: int | None = None
     """Size of the random subset of target critics whose min is the TD target; None = all."""
     actor_q: Literal["min", "mean"] = "min"
@@ -58,55 +56,148 @@ class SACOptions:
     weight_decay: float = 0.0
     """Adam weight decay of the critics."""
     bf16_matmul: bool = False
-    """Multiply in bfloat16 inside updates (~2x faster on CPUs with AVX512-BF16 or AMX)."""
+    """Multiply in bfloat16 inside ``update`` (fp32 in and out, fp32 accumulation; oneDNN).
+
+    About 2x faster matrix products on CPUs with AVX512-BF16 or AMX. Off by default: it trades
+    precision for speed, and torch's switch is process-wide, so matrix products in other
+    threads during an update use it too."""
     actor_every: int = 1
-    """Update the actor and alpha on every k-th update only (RLPD with UTD k: set k)."""
+    """Update the actor and alpha on every k-th update only (the critics on every one).
 
-    def build(self) -> SACConfig:
-        """The :class:`learner.sac.SACConfig` with these values (it checks them)."""
-        from learner.sac import SACConfig
+    RLPD with an update-to-data ratio of k updates the actor once per env step: set
+    ``actor_every = utd_ratio`` for that. 1 is plain SAC (and what the speed bench compares)."""
+    n_step: int = 5
+    """Rewards summed before bootstrapping (the replay buffer computes the sums): the door's
+    sparse signal reaches the handover in 1/n of the updates 1-step TD needs."""
+    mc_lower_bound: bool = True
+    """TD target = max(n-step target, the episode's discounted return-to-go): a return the
+    data has shown is a floor for Q, so a successful episode's value is never forgotten."""
+    backup_entropy: bool = False
+    """Add the entropy bonus ``-alpha log pi`` to the bootstrapped value (soft Q). Off: on a
+    sparse -1-per-step task the bonus swamps the reward in the targets."""
+    bc_weight: float = 0.4
+    """Weight of the behaviour-cloning term on demonstrations in the actor's loss, relative to
+    the critic's scale (TD3+BC's normalization: ``bc_weight * mean|Q| * mse``; 0.4 is TD3+BC's
+    alpha 2.5). It keeps the actor from forgetting the demos while the critic is poor."""
+    bc_decay_updates: int = 20_000
+    """Updates over which the BC weight fades linearly to 0 (0: never fades)."""
+    actor_delay: int = 0
+    """Updates of the critics alone before the actor's first update: the warm-started actor
+    acts, unchanged, while the critics learn its value (no early dip from a random critic)."""
 
-        return SACConfig(**dataclasses.asdict(self))
+    def __post_init__(self) -> None:
+        """Fail fast on values that cannot work."""
+        if self.hidden <= 0 or self.batch_size <= 0:
+            raise ValueError(
+                f"hidden and batch_size must be positive: {self.hidden}, {self.batch_size}"
+            )
+        if self.actor_every < 1:
+            raise ValueError(f"actor_every must be >= 1, got {self.actor_every}")
+        if self.n_critics < 1:
+            raise ValueError(f"n_critics must be >= 1, got {self.n_critics}")
+        if self.target_critics is not None and not 1 <= self.target_critics <= self.n_critics:
+            raise ValueError(
+                f"target_critics must be in [1, n_critics={self.n_critics}], "
+                f"got {self.target_critics}"
+            )
+        if not 0.0 <= self.gamma <= 1.0 or not 0.0 < self.tau <= 1.0:
+            raise ValueError(f"need 0 <= gamma <= 1 and 0 < tau <= 1: {self.gamma}, {self.tau}")
+        if self.init_alpha <= 0.0:
+            raise ValueError(f"init_alpha must be positive, got {self.init_alpha}")
+        if self.actor_q not in ("min", "mean"):
+            raise ValueError(f"actor_q must be 'min' or 'mean', got {self.actor_q!r}")
+        if self.n_step < 1:
+            raise ValueError(f"n_step must be >= 1, got {self.n_step}")
+        if not (math.isfinite(self.bc_weight) and self.bc_weight >= 0.0):
+            raise ValueError(f"bc_weight must be >= 0, got {self.bc_weight}")
+        if self.actor_delay < 0:
+            raise ValueError(f"actor_delay must be >= 0, got {self.actor_delay}")
+        if self.bc_decay_updates < 0:
+            raise ValueError(f"bc_decay_updates must be >= 0, got {self.bc_decay_updates}")
+        for name in ("actor_lr", "critic_lr", "alpha_lr"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value > 0.0):
+                raise ValueError(f"{name} must be a positive number, got {value}")
+        if self.bf16_matmul and not _bf16_supported():
+            raise ValueError(
+                "bf16_matmul=True needs a CPU with bfloat16 support (AVX512-BF16 or AMX) and "
+                "torch built with oneDNN; this one has neither: set bf16_matmul=False"
+            )
+
+
+def _bf16_supported() -> bool:
+    from learner.sac import bf16_matmul_supported  # torch only when bf16 is asked for
+
+    return bf16_matmul_supported()
 
 
 @dataclass(frozen=True)
-class LearnerOptions:
-    """The learner thread (the fields of ``learner.thread.LearnerConfig``)."""
+class LearnerConfig:
+    """How the learner thread schedules updates."""
 
     utd_ratio: float = 1.0
-    """Gradient updates per env step (collection waits to keep it)."""
+    """Gradient updates per env step (paced mode; RLPD uses up to 20)."""
     publish_every: int = 100
-    """Publish the actor's weights every this many updates."""
+    """Publish the actor's weights every this many updates (and at stop)."""
     warmup_steps: int = 1000
     """Online transitions (env steps) before the first update."""
     torch_threads: int = 1
-    """torch intra-op threads for the updates."""
+    """torch intra-op threads for the updates (1 with a window open on 2 cores)."""
 
-    def build(self) -> LearnerConfig:
-        """The :class:`learner.thread.LearnerConfig` with these values (it checks them)."""
-        from learner.thread import LearnerConfig
-
-        return LearnerConfig(**dataclasses.asdict(self))
+    def __post_init__(self) -> None:
+        """Fail fast on values that cannot work."""
+        if not (self.utd_ratio > 0 and math.isfinite(self.utd_ratio)):
+            raise ValueError(f"utd_ratio must be a positive number, got {self.utd_ratio}")
+        if self.publish_every < 1:
+            raise ValueError(f"publish_every must be >= 1, got {self.publish_every}")
+        if self.warmup_steps < 0:
+            raise ValueError(f"warmup_steps must be >= 0, got {self.warmup_steps}")
+        if self.torch_threads < 1:
+            raise ValueError(f"torch_threads must be >= 1, got {self.torch_threads}")
 
 
 @dataclass(frozen=True)
 class CurriculumConfig:
-    """JSRL-Curriculum settings (the paper's n, window and tolerance, plus the success gate)."""
+    """JSRL-Curriculum settings: where the stages are, and how a stage is decided."""
 
+    stages: Literal["phases", "even"] = "phases"
+    """Place the stages where the guide's episodes change phase (reach, turn, unlatch, swing,
+    open), or space ``n_stages`` evenly from H1 to 0 (the paper's)."""
     n_stages: int = 10
-    """Stages from H1 down to h = 0, both included."""
+    """Stages from H1 down to h = 0, both included (``--curriculum.stages even``)."""
+    max_gap: int = 20
+    """With phase stages: split any gap between two stages wider than this many steps."""
     window: int = 5
-    """Episodes in the moving average; each stage needs this many of its own."""
-    tolerance: float = 0.05
-    """Advance when the moving average is within this fraction of the best earlier one."""
-    metric: Literal["return", "success"] = "return"
-    """What the moving average compares with the best earlier average."""
-    min_success_ratio: float = 1.0
-    """Success gate: the window's success rate must reach this times the guide's own rate."""
-    min_success: float = 0.2
+    """Training episodes at a stage before each trial."""
+    trial_episodes: int = 10
+    """Deterministic explorer episodes from the handover that decide a stage."""
+    min_success_ratio: float = 0.8
+    """A trial advances the stage when its success rate reaches this times the guide's own ..."""
+    min_success: float = 0.3
     """... and at least this, so a stage where every episode fails never advances."""
     fixed_h: int = 0
     """Guide horizon of every episode with --strategy fixed (demos)."""
+
+    def __post_init__(self) -> None:
+        """Fail fast on values that cannot work (one line naming the option)."""
+        checks = [
+            (self.stages in ("phases", "even"), f"stages must be phases or even: {self.stages!r}"),
+            (self.n_stages >= 2, f"n-stages must be >= 2, got {self.n_stages}"),
+            (self.max_gap >= 1, f"max-gap must be >= 1, got {self.max_gap}"),
+            (self.window >= 1, f"window must be >= 1, got {self.window}"),
+            (self.trial_episodes >= 1, f"trial-episodes must be >= 1, got {self.trial_episodes}"),
+            (
+                self.min_success_ratio >= 0.0,
+                f"min-success-ratio must be >= 0, got {self.min_success_ratio}",
+            ),
+            (
+                0.0 < self.min_success <= 1.0,
+                f"min-success must be in (0, 1], got {self.min_success}",
+            ),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ValueError(f"--curriculum.{message}")
 
 
 @dataclass(frozen=True)
@@ -129,8 +220,12 @@ class TrainConfig:
     """Guide-only episodes recorded first: H1, the guide's success rate, the offline data."""
     offline_data: tuple[Path, ...] = ()
     """Recordings (e.g. your human demos) whose every step joins the offline (prior) buffer."""
-    bc_steps: int = 0
-    """Behaviour-clone the guide episodes into the actor for this many steps first (0 = off)."""
+    bc_steps: int = 2000
+    """Behaviour-clone the successful guide (and offline) episodes into the actor for this many
+    steps before RL (0 = off)."""
+    explorer_space: Literal["command", "joint"] = "command"
+    """The explorer acts in the 6-D teleop Command space through the mapper a person uses
+    (command), or with the 28 joint targets directly (joint, the standard benchmark)."""
     h1: int | None = None
     """Use this H1 instead of the one measured from the guide episodes."""
     eval_every: int = 10_000
@@ -145,9 +240,9 @@ class TrainConfig:
     """Online replay buffer capacity (transitions)."""
     progress: bool = True
     """Show a progress bar."""
-    sac: SACOptions = field(default_factory=SACOptions)
+    sac: SACConfig = field(default_factory=SACConfig)
     """SAC networks and optimizers."""
-    learner: LearnerOptions = field(default_factory=LearnerOptions)
+    learner: LearnerConfig = field(default_factory=LearnerConfig)
     """The learner thread: update-to-data ratio, warm-up, weight publishing."""
     curriculum: CurriculumConfig = field(default_factory=CurriculumConfig)
     """JSRL-Curriculum stages and advancement rule."""

@@ -21,14 +21,15 @@ advance); :meth:`Curriculum.state_dict` goes into checkpoints.
 
 from __future__ import annotations
 
+import itertools
 import math
-from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 import numpy as np
 
+from episode.milestones import MILESTONES
 from episode.types import EpisodeResult
 from learner.config import CurriculumConfig
 from sim.errors import UserError
@@ -87,7 +88,7 @@ class GuideStats:
     episodes: int
     """Guide episodes measured (0: H1 was given, nothing measured)."""
     success_rate: float | None
-    """Fraction of them that ended with the door open (the curriculum's notion of success)."""
+    """Fraction of them that succeeded (D4RL: the door open for >= 25 steps)."""
     mean_return: float | None
     """Their mean return."""
     h1: int
@@ -117,7 +118,7 @@ def guide_stats(results: Sequence[EpisodeResult], h1: int | None = None) -> Guid
         raise ValueError("guide_stats() needs at least one episode result")
     return GuideStats(
         episodes=len(results),
-        success_rate=float(np.mean([r.open_at_end for r in results])),
+        success_rate=float(np.mean([r.success for r in results])),
         mean_return=float(np.mean([r.episode_return for r in results])),
         h1=int(h1) if h1 is not None else measure_h1(results),
     )
@@ -132,22 +133,53 @@ def stage_horizons(h1: int, n_stages: int) -> list[int]:
     return [round(h1 * (n_stages - 1 - k) / (n_stages - 1)) for k in range(n_stages)]
 
 
+def phase_horizons(
+    results: Sequence[EpisodeResult], h1: int, *, max_gap: int = 20, min_gap: int = 4
+) -> list[int]:
+    """Stage horizons where the guide's own episodes change phase, from ``h1`` down to 0.
+
+    The candidates are ``h1``, the median step at which the successful episodes first reached
+    each milestone (:data:`episode.milestones.MILESTONES`: reach, turn, unlatch, swing, open)
+    and 0. Candidates closer than ``min_gap`` merge; gaps wider than ``max_gap`` are split
+    evenly, so no stage asks the explorer to learn more than ``max_gap`` steps at once.
+    """
+    if h1 < 1:
+        raise ValueError(f"H1 must be >= 1, got {h1}")
+    wins = [r for r in results if r.success and r.milestones]
+    marks = {int(h1), 0}
+    for i in range(len(MILESTONES)):
+        steps = [r.milestones[i] for r in wins if r.milestones[i] is not None]
+        if steps and 0 < np.median(steps) < h1:
+            marks.add(int(np.median(steps)))
+    kept: list[int] = []
+    for h in sorted(marks, reverse=True):
+        if not kept or kept[-1] - h >= min_gap or h == 0:
+            if kept and h == 0 and kept[-1] < min_gap:
+                kept.pop()
+            kept.append(h)
+    out: list[int] = [kept[0]]
+    for h in kept[1:]:
+        parts = math.ceil((out[-1] - h) / max_gap)
+        top = out[-1]
+        out += [round(top - (top - h) * j / parts) for j in range(1, parts + 1)]
+    return out
+
+
 class JSRLCurriculum:
-    """JSRL-Curriculum with a real-success gate.
+    """JSRL-Curriculum whose stages are decided on deterministic trials from the handover.
+
+    Each stage runs ``window`` training episodes (the explorer samples its actions), then a
+    *trial*: ``trial_episodes`` episodes at the same ``h`` with the explorer acting with its
+    mode (:attr:`trial_due` tells the caller to run them so). The stage advances when the
+    trial's success rate (D4RL's rule) reaches ``required_success``; otherwise training goes
+    on and another trial follows ``window`` episodes later. The paper's moving-average rule is
+    not used: on this door it also holds when every episode fails.
 
     Args:
-        H1: Horizon of stage 0 (the guide's mean steps to success).
-        n_stages: Stages from ``H1`` down to 0, both included.
-        window: Episodes in the moving average; a stage needs this many episodes of its own.
-        tolerance: Advance when the average is within this fraction of the best earlier one.
-        metric: Performance compared with the best earlier average: ``return`` or ``success``.
-        guide_success: The guide's own rate of episodes ending with the door open (None if
-            unknown, e.g. a person).
-        guide_return: The guide's own mean return: the best "earlier" average of stage 0
-            (None: stage 0 has no earlier average to match).
-        min_success_ratio: The window's rate of episodes ending with the door open must reach
-            this times ``guide_success``.
-        min_success: ... and at least this (so an all-failing window never advances).
+        horizons: The stages' horizons, decreasing, the last 0 (:func:`phase_horizons`).
+        window: Training episodes at a stage before each trial.
+        trial_episodes: Deterministic episodes in a trial.
+        required_success: Trial success rate that advances the stage.
 
     """
 
@@ -155,42 +187,28 @@ class JSRLCurriculum:
 
     def __init__(
         self,
-        H1: int,
-        n_stages: int = 10,
+        horizons: Sequence[int],
         window: int = 5,
-        tolerance: float = 0.05,
-        *,
-        metric: Metric = "return",
-        guide_success: float | None = None,
-        guide_return: float | None = None,
-        min_success_ratio: float = 1.0,
-        min_success: float = 0.2,
+        trial_episodes: int = 10,
+        required_success: float = 0.5,
     ) -> None:
-        if window < 1:
-            raise ValueError(f"window must be >= 1, got {window}")
-        if not 0.0 <= tolerance < 1.0:
-            raise ValueError(f"tolerance must be in [0, 1), got {tolerance}")
-        if metric not in ("return", "success"):
-            raise ValueError(f"metric must be 'return' or 'success', got {metric!r}")
-        if not 0.0 < min_success <= 1.0:
-            raise ValueError(f"min_success must be in (0, 1], got {min_success}")
-        self.H1 = int(H1)
-        self.horizons = stage_horizons(self.H1, n_stages)
-        self.window, self.tolerance, self.metric = window, tolerance, metric
-        self.guide_success, self.min_success_ratio = guide_success, min_success_ratio
-        self.min_success = min_success
-        self.required_success = min(
-            1.0, max(min_success, min_success_ratio * (guide_success or 0.0))
-        )
+        hs = [int(h) for h in horizons]
+        if len(hs) < 2 or hs[-1] != 0 or any(a <= b for a, b in itertools.pairwise(hs)):
+            raise ValueError(f"horizons must decrease strictly to 0, got {hs}")
+        if window < 1 or trial_episodes < 1:
+            raise ValueError(f"window and trial_episodes must be >= 1: {window}, {trial_episodes}")
+        if not 0.0 < required_success <= 1.0:
+            raise ValueError(f"required_success must be in (0, 1], got {required_success}")
+        self.horizons, self.H1 = hs, hs[0]
+        self.window, self.trial_episodes = window, trial_episodes
+        self.required_success = float(required_success)
         self.stage = 0
-        self.best: float | None = None
-        if guide_return is not None or guide_success is not None:
-            self.best = guide_return if metric == "return" else guide_success
         self.episodes = 0
         self.advances: list[tuple[int, int]] = []
         """(episodes seen, new stage) at each advance."""
-        self._recent: deque[tuple[bool, float]] = deque(maxlen=window)
-        self._reason = f"stage 0 (h={self.horizons[0]}): 0/{window} episodes"
+        self._trained = 0
+        self._trial: list[bool] | None = None
+        self._reason = f"stage 0 (h={hs[0]}): training, trial after {window} episodes"
 
     @property
     def n_stages(self) -> int:
@@ -202,44 +220,47 @@ class JSRLCurriculum:
         """At the last stage (h = 0): nothing left to advance."""
         return self.stage == self.n_stages - 1
 
+    @property
+    def trial_due(self) -> bool:
+        """The next episode belongs to a trial: run it with the explorer's mode."""
+        return self._trial is not None
+
     def horizon(self) -> int:
         """The current stage's horizon."""
         return self.horizons[self.stage]
 
     def update(self, result: EpisodeResult) -> None:
-        """Add an episode at the current stage; advance when the rule and the gate both hold."""
+        """Count a training episode or a trial episode; decide at the end of a trial."""
         self.episodes += 1
         h = self.horizon()
         if result.h != h:
             self._reason = f"episode with h={result.h} not counted (stage {self.stage} has h={h})"
-            return
-        if result.n_human > 0:
+        elif result.n_human > 0:
             self._reason = f"episode with a human intervention not counted (stage {self.stage})"
-            return
-        ok = bool(result.open_at_end)
-        perf = float(ok) if self.metric == "success" else result.episode_return
-        self._recent.append((ok, perf))
-        self._reason = self._decide()
+        elif self._trial is not None and result.deterministic:
+            self._trial.append(bool(result.success))
+            self._reason = self._trial_step()
+        elif not self.final:
+            self._trained += 1
+            if self._trained >= self.window:
+                self._trial, self._trained = [], 0
+                self._reason = f"stage {self.stage} (h={h}): trial of {self.trial_episodes} begins"
+            else:
+                self._reason = f"stage {self.stage} (h={h}): training {self._trained}/{self.window}"
+        else:
+            self._reason = f"final stage {self.stage} (h=0): the explorer acts alone"
 
-    def _decide(self) -> str:
-        k, h, n = self.stage, self.horizon(), len(self._recent)
-        succ = float(np.mean([s for s, _ in self._recent]))
-        perf = float(np.mean([p for _, p in self._recent]))
-        where = f"stage {k} (h={h}): open at end {succ:.0%}, {self.metric} {perf:.3g} over {n}"
-        if self.final:
-            return f"final {where}: the explorer acts alone"
-        if n < self.window:
-            return f"{where}/{self.window} episodes: window not full yet"
-        if succ + 1e-9 < self.required_success:
-            return f"holds at {where}: below the {self.required_success:.0%} required"
-        if self.best is not None and perf < self.best - self.tolerance * abs(self.best):
-            return (
-                f"holds at {where}: {self.metric} not within {self.tolerance:.0%} "
-                f"of the best earlier {self.best:.3g}"
-            )
-        self.best = perf if self.best is None else max(self.best, perf)
+    def _trial_step(self) -> str:
+        assert self._trial is not None
+        k, h, n = self.stage, self.horizon(), len(self._trial)
+        rate = float(np.mean(self._trial))
+        where = f"stage {k} (h={h}) trial: {sum(self._trial)}/{n} succeeded"
+        if n < self.trial_episodes:
+            return f"{where} so far"
+        self._trial = None
+        if rate + 1e-9 < self.required_success:
+            return f"holds at {where}, below the {self.required_success:.0%} required"
         self.stage += 1
-        self._recent.clear()
         self.advances.append((self.episodes, self.stage))
         return f"advanced to stage {self.stage} (h={self.horizon()}) after {where}"
 
@@ -250,26 +271,28 @@ class JSRLCurriculum:
         )
 
     def state_dict(self) -> dict[str, Any]:
-        """Stage, window, best average, counters (plain Python values)."""
+        """Stage, trial in progress, counters (plain Python values)."""
         return {
             "strategy": self.strategy,
             "H1": self.H1,
             "horizons": list(self.horizons),
             "stage": self.stage,
-            "best": self.best,
             "episodes": self.episodes,
+            "trained": self._trained,
+            "trial": None if self._trial is None else list(self._trial),
             "advances": [list(a) for a in self.advances],
-            "recent": [[s, p] for s, p in self._recent],
             "reason": self._reason,
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Continue from :meth:`state_dict` output of the same curriculum settings."""
-        _check_same(state, strategy=self.strategy, H1=self.H1, horizons=list(self.horizons))
-        self.stage, self.best = int(state["stage"]), state["best"]
-        self.episodes = int(state["episodes"])
+        """Continue from :meth:`state_dict` output (its stages: they were placed at the start)."""
+        _check_same(state, strategy=self.strategy, H1=self.H1)
+        self.horizons = [int(h) for h in state["horizons"]]
+        self.stage, self.episodes = int(state["stage"]), int(state["episodes"])
+        self._trained = int(state["trained"])
+        trial = state["trial"]
+        self._trial = None if trial is None else [bool(x) for x in trial]
         self.advances = [(int(e), int(s)) for e, s in state["advances"]]
-        self._recent = deque(((bool(s), float(p)) for s, p in state["recent"]), self.window)
         self._reason = str(state["reason"])
 
 
@@ -372,14 +395,17 @@ def make_curriculum(
     settings: CurriculumConfig | None = None,
     *,
     rng: np.random.Generator | None = None,
+    guide_results: Sequence[EpisodeResult] = (),
 ) -> Curriculum:
     """Build the curriculum a strategy names.
 
     Args:
         strategy: ``curriculum``, ``random``, ``none`` or ``fixed``.
         guide: The guide's measured stats (needed by ``curriculum`` and ``random``).
-        settings: Stage count, window, tolerance, gate; None for the defaults.
+        settings: Stages, window, trials, gate; None for the defaults.
         rng: Generator for ``random`` (a fresh seeded one if None).
+        guide_results: The guide-only episodes: where they change phase places the stages
+            (``settings.stages == "phases"``); without them the stages are even.
 
     """
     s = settings if settings is not None else CurriculumConfig()
@@ -393,17 +419,26 @@ def make_curriculum(
         return JSRLRandom(guide.h1, rng if rng is not None else np.random.default_rng(0))
     if strategy == "curriculum":
         return JSRLCurriculum(
-            guide.h1,
-            s.n_stages,
+            curriculum_horizons(guide.h1, s, guide_results),
             s.window,
-            s.tolerance,
-            metric=s.metric,
-            guide_success=guide.success_rate,
-            guide_return=guide.mean_return,
-            min_success_ratio=s.min_success_ratio,
-            min_success=s.min_success,
+            s.trial_episodes,
+            required_success(s, guide.success_rate),
         )
     raise ValueError(f"unknown strategy {strategy!r}: use curriculum, random, none or fixed")
+
+
+def curriculum_horizons(
+    h1: int, settings: CurriculumConfig, guide_results: Sequence[EpisodeResult] = ()
+) -> list[int]:
+    """The stages' horizons: at the guide's phases when known and asked for, else even."""
+    if settings.stages == "phases" and any(r.success and r.milestones for r in guide_results):
+        return phase_horizons(guide_results, h1, max_gap=settings.max_gap)
+    return stage_horizons(h1, settings.n_stages)
+
+
+def required_success(settings: CurriculumConfig, guide_success: float | None) -> float:
+    """The trial success rate that advances a stage: the guide's rate x a ratio, or a floor."""
+    return min(1.0, max(settings.min_success, settings.min_success_ratio * (guide_success or 0.0)))
 
 
 def _check_same(state: dict[str, Any], **expected: Any) -> None:
@@ -422,8 +457,11 @@ __all__ = [
     "JSRLCurriculum",
     "JSRLRandom",
     "NoGuide",
+    "curriculum_horizons",
     "guide_stats",
     "make_curriculum",
     "measure_h1",
+    "phase_horizons",
+    "required_success",
     "stage_horizons",
 ]

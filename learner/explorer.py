@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from learner.sac import LOG_STD_MAX, LOG_STD_MIN, SACConfig, make_actor
+from teleop.command_space import COMMAND_DIM, CommandController
 
 if TYPE_CHECKING:
     from learner.thread import WeightSlot
@@ -97,3 +98,49 @@ class Explorer:
             )
             for layer in layers
         ]
+
+
+class CommandExplorer:
+    """The explorer acting in the 6-D teleop Command space, through the mapper a person uses.
+
+    ``act`` returns the 28-D door action (what the env, the sanitizer and the recording see);
+    :attr:`command_vector` is the Command it chose (what the agent learns from). At each
+    takeover the mapper carries over the previous actor's joint targets when that actor drives
+    the same kind of mapper (a Command guide), or holds the pose in the observation.
+
+    Args:
+        policy: The 6-D :class:`Explorer`.
+        controller: Command vectors -> 28-D actions (its own mapper).
+
+    """
+
+    kind: str = "explorer"
+
+    def __init__(self, policy: Explorer, controller: CommandController) -> None:
+        if policy.act_dim != COMMAND_DIM:
+            raise ValueError(f"a Command explorer needs a {COMMAND_DIM}-D policy: {policy.act_dim}")
+        self.policy, self.controller = policy, controller
+        self.command_vector: np.ndarray | None = None
+        """The Command vector of the last :meth:`act` (None before the first)."""
+
+    @property
+    def version(self) -> int:
+        """Weight version in use."""
+        return self.policy.version
+
+    def sync(self, slot: WeightSlot) -> bool:
+        """Take the newest published weights (at an episode boundary only)."""
+        return self.policy.sync(slot)
+
+    def load(self, version: int, actor_state: dict) -> None:
+        """Use ``actor_state`` as ``version``."""
+        self.policy.load(version, actor_state)
+
+    def take_over(self, obs: np.ndarray, previous: object | None) -> None:
+        """Called by the runner when the explorer takes control from ``previous``."""
+        self.controller.take_over(obs, previous)
+
+    def act(self, obs: np.ndarray, deterministic: bool = False) -> np.ndarray:
+        """The 28-D action carrying out the policy's Command for ``obs``."""
+        self.command_vector = self.policy.act(obs, deterministic=deterministic)
+        return self.controller(self.command_vector, obs)

@@ -27,6 +27,9 @@ EPISODE_FIELDS = (
     "stage",
     "success",
     "open_at_end",
+    "ever_opened",
+    "open_steps",
+    "trial",
     "episode_return",
     "normalized_score",
     "first_success_step",
@@ -41,11 +44,14 @@ EPISODE_FIELDS = (
     "alpha",
     "q_mean",
     "entropy",
+    "bc_loss",
     "wall_s",
     "reason",
 )
-"""Columns of ``episodes.csv`` (``stage``: the stage the episode ran at; ``reason``: why the
-curriculum did or did not advance after it)."""
+"""Columns of ``episodes.csv`` (``stage``: the stage the episode ran at; ``success``: D4RL's
+rule, the door open for >= 25 steps; ``open_at_end`` and ``ever_opened`` beside it;
+``trial``: a deterministic curriculum trial episode; ``reason``: why the curriculum did or did
+not advance after it)."""
 
 EVAL_FIELDS = (
     "env_steps",
@@ -56,6 +62,7 @@ EVAL_FIELDS = (
     "episodes",
     "success_rate",
     "open_at_end_rate",
+    "ever_opened_rate",
     "normalized_score",
     "mean_return",
     "median_steps_to_open",
@@ -63,7 +70,7 @@ EVAL_FIELDS = (
 )
 """Columns of ``evals.csv``."""
 
-LOSS_KEYS = ("critic_loss", "actor_loss", "alpha", "q_mean", "entropy")
+LOSS_KEYS = ("critic_loss", "actor_loss", "alpha", "q_mean", "entropy", "bc_loss")
 """Learner statistics copied into each episode row."""
 
 
@@ -76,9 +83,11 @@ class EvalSummary:
     horizon: int
     """Guide steps before the explorer took over (0 = the explorer alone)."""
     success_rate: float
-    """Fraction of episodes that opened the door."""
+    """Fraction of successful episodes (D4RL: the door open for >= 25 steps)."""
     open_at_end_rate: float
     """Fraction of episodes that ended with the door open."""
+    ever_opened_rate: float
+    """Fraction of episodes in which the door was open after at least one step."""
     normalized_score: float
     """Mean D4RL door-binary score (percent of steps with the door open)."""
     mean_return: float
@@ -101,6 +110,7 @@ def summarize(results: Sequence[EpisodeResult], horizon: int) -> EvalSummary:
         horizon=int(horizon),
         success_rate=float(np.mean([r.success for r in results])),
         open_at_end_rate=float(np.mean([r.open_at_end for r in results])),
+        ever_opened_rate=float(np.mean([r.ever_opened for r in results])),
         normalized_score=float(np.mean([r.normalized_score for r in results])),
         mean_return=float(np.mean([r.episode_return for r in results])),
         median_steps_to_open=float(np.median(opened)) if opened else None,

@@ -1,20 +1,35 @@
-"""Replay buffers: a preallocated numpy ring, and RLPD's symmetric offline/online sampling.
+"""Replay buffers: a preallocated numpy ring of n-step transitions, and RLPD's 50/50 sampling.
 
-The main thread adds one transition per env step (``add``: O(1), a short lock) while the
-learner thread samples batches (``sample``: numpy fancy indexing under the same lock, then
-``torch.from_numpy`` without a copy). Recordings are loaded in bulk with ``add_arrays``.
+The door's reward is sparse (-1 per step until the door is open): 1-step TD at an update-to-data
+ratio of 1 does not carry it back to the handover. So episodes enter the buffer whole
+(:meth:`ReplayBuffer.add_episode`, or :class:`EpisodeReplay` staging the runner's steps), and
+each row stores, besides ``(s, a)``:
 
-``dones`` are terminations only: a time-limit truncation still bootstraps from the next
-observation (the door's 200-step limit is not part of the task's state).
+* the n-step target data: ``reward`` = sum_{k<m} gamma^k r_{t+k}, ``next_obs`` = s_{t+m} and
+  ``discount`` = gamma^m (0 when the episode terminated within the m <= n steps), so the TD
+  target is ``reward + discount * V(next_obs)`` (:func:`n_step_targets`);
+* ``mc_return``: the episode's discounted return-to-go from t, a lower bound on Q(s_t, a_t)
+  used as ``max(TD target, mc_return)`` (:func:`returns_to_go`).
+
+A time-limit truncation is no termination: the n-step target still bootstraps from the last
+observation (the door's 200-step limit is not part of the task's state). The main thread
+stages steps without a lock; the learner thread samples (numpy fancy indexing under one short
+lock, then ``torch.from_numpy`` without a copy).
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import Literal
 
 import numpy as np
 import torch
+
+from episode.types import Transition
+
+NO_RETURN = -np.inf
+"""``mc_return`` of a row with no known return-to-go (a lone transition): no lower bound."""
 
 
 @dataclass(frozen=True)
@@ -26,11 +41,13 @@ class Batch:
     actions: torch.Tensor
     """Actions taken, ``(n, act_dim)``, in [-1, 1]."""
     rewards: torch.Tensor
-    """Rewards, ``(n,)``."""
+    """n-step discounted reward sums ``sum_{k<m} gamma^k r_{t+k}``, ``(n,)``."""
     next_obs: torch.Tensor
-    """Observations after the step, ``(n, obs_dim)``."""
-    dones: torch.Tensor
-    """1.0 where the episode terminated (not truncated) at this step, else 0.0; ``(n,)``."""
+    """The observation ``m`` steps later to bootstrap from, ``(n, obs_dim)``."""
+    discounts: torch.Tensor
+    """``gamma^m``, or 0 where the episode terminated within the m steps; ``(n,)``."""
+    mc_returns: torch.Tensor
+    """Discounted return-to-go of the episode from this step (``-inf``: unknown); ``(n,)``."""
 
     def __len__(self) -> int:
         return int(self.obs.shape[0])
@@ -44,17 +61,15 @@ class _ArrayBatch:
     actions: np.ndarray
     rewards: np.ndarray
     next_obs: np.ndarray
-    dones: np.ndarray
+    discounts: np.ndarray
+    mc_returns: np.ndarray
 
     def to_torch(self) -> Batch:
         """Wrap the arrays as tensors without copying."""
-        return Batch(
-            obs=torch.from_numpy(self.obs),
-            actions=torch.from_numpy(self.actions),
-            rewards=torch.from_numpy(self.rewards),
-            next_obs=torch.from_numpy(self.next_obs),
-            dones=torch.from_numpy(self.dones),
-        )
+        return Batch(**{f.name: torch.from_numpy(getattr(self, f.name)) for f in fields(self)})
+
+
+_COLUMNS = tuple(f.name for f in fields(_ArrayBatch))
 
 
 def _empty_arrays(n: int, obs_dim: int, act_dim: int) -> _ArrayBatch:
@@ -63,29 +78,113 @@ def _empty_arrays(n: int, obs_dim: int, act_dim: int) -> _ArrayBatch:
         actions=np.empty((n, act_dim), np.float32),
         rewards=np.empty((n,), np.float32),
         next_obs=np.empty((n, obs_dim), np.float32),
-        dones=np.empty((n,), np.float32),
+        discounts=np.empty((n,), np.float32),
+        mc_returns=np.empty((n,), np.float32),
     )
 
 
+# ---------------------------------------------------------------------------------------------
+# The math on whole episodes, as pure functions
+# ---------------------------------------------------------------------------------------------
+def n_step_targets(
+    rewards: np.ndarray, terminated: bool, gamma: float, n: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """n-step reward sums, bootstrap indices and discounts for one episode of T steps.
+
+    Args:
+        rewards: ``(T,)`` rewards of the episode.
+        terminated: The episode's last step was a termination (no bootstrap past it).
+        gamma: Discount.
+        n: Steps summed before bootstrapping (1 = plain TD).
+
+    Returns:
+        ``sums (T,)``, ``last (T,)`` (index of the step whose ``next_obs`` is bootstrapped
+        from: ``min(t + n, T) - 1``) and ``discounts (T,)`` (``gamma^m``, 0 where the sum
+        reached a terminal last step).
+
+    """
+    if n < 1:
+        raise ValueError(f"n-step needs n >= 1, got {n}")
+    r = np.asarray(rewards, dtype=np.float64)
+    T = len(r)
+    t = np.arange(T)
+    last = np.minimum(t + n, T) - 1
+    m = last - t + 1
+    sums = np.zeros(T)
+    for k in range(n):
+        idx = t + k
+        valid = idx < T
+        sums[valid] += gamma**k * r[idx[valid]]
+    discounts = np.power(gamma, m)
+    if terminated and T:
+        discounts[last == T - 1] = 0.0
+    return sums, last, discounts
+
+
+def returns_to_go(rewards: np.ndarray, gamma: float, tail: float = 0.0) -> np.ndarray:
+    """Discounted return-to-go ``G_t = sum_{k>=t} gamma^(k-t) r_k + gamma^(T-t) tail``.
+
+    Args:
+        rewards: ``(T,)`` rewards of the episode.
+        gamma: Discount.
+        tail: Value assumed after the last step (0 for a termination or a door left open;
+            :func:`tail_value` for an episode the time limit cut short).
+
+    """
+    r = np.asarray(rewards, dtype=np.float64)
+    out = np.empty(len(r))
+    g = float(tail)
+    for i in range(len(r) - 1, -1, -1):
+        g = r[i] + gamma * g
+        out[i] = g
+    return out
+
+
+def tail_value(terminated: bool, open_at_end: bool, gamma: float) -> float:
+    """A lower bound on the value after an episode's last step, for :func:`returns_to_go`.
+
+    A termination ends the task (0). The door left open stays open (reward 0 from then on:
+    0). Otherwise the worst case: the door never opens, -1 per step for ever,
+    ``-1 / (1 - gamma)``, so ``G_t`` stays a true lower bound however the episode was cut.
+    """
+    if terminated or open_at_end:
+        return 0.0
+    return -1.0 / (1.0 - gamma) if gamma < 1.0 else -float("inf")
+
+
 class ReplayBuffer:
-    """A fixed-capacity ring buffer of transitions; the oldest are overwritten when full.
+    """A fixed-capacity ring buffer of n-step transitions; the oldest are overwritten when full.
 
     Thread-safe for one writer and any number of samplers: every public method takes one
-    lock for a few microseconds (a row copy, or a fancy-indexed gather of ``n`` rows).
+    lock for a few microseconds (a block copy, or a fancy-indexed gather of ``n`` rows).
+
+    Args:
+        capacity: Rows kept.
+        obs_dim: Observation size.
+        act_dim: Action size (6 for a Command-space explorer, 28 for joint space).
+        gamma: Discount of the n-step sums and returns-to-go.
+        n_step: Steps summed before bootstrapping.
+
     """
 
-    def __init__(self, capacity: int, obs_dim: int, act_dim: int) -> None:
+    def __init__(
+        self, capacity: int, obs_dim: int, act_dim: int, *, gamma: float = 0.99, n_step: int = 1
+    ) -> None:
         if capacity <= 0:
             raise ValueError(f"capacity must be positive, got {capacity}")
         if obs_dim <= 0 or act_dim <= 0:
             raise ValueError(f"obs_dim and act_dim must be positive, got {obs_dim}, {act_dim}")
+        if not 0.0 <= gamma <= 1.0 or n_step < 1:
+            raise ValueError(f"need 0 <= gamma <= 1 and n_step >= 1, got {gamma}, {n_step}")
         self.capacity = int(capacity)
         self.obs_dim = int(obs_dim)
         self.act_dim = int(act_dim)
+        self.gamma, self.n_step = float(gamma), int(n_step)
         self._data = _empty_arrays(self.capacity, self.obs_dim, self.act_dim)
         self._next = 0
         self._size = 0
         self._added = 0
+        self._episodes = 0
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -96,6 +195,48 @@ class ReplayBuffer:
         """Transitions ever added, counting those already overwritten."""
         return self._added
 
+    @property
+    def episodes_added(self) -> int:
+        """Whole episodes ever added with :meth:`add_episode`."""
+        return self._episodes
+
+    def add_episode(
+        self,
+        obs: np.ndarray,
+        actions: np.ndarray,
+        rewards: np.ndarray,
+        next_obs: np.ndarray,
+        *,
+        terminated: bool = False,
+        open_at_end: bool = False,
+    ) -> None:
+        """Add one whole episode of T steps (rows in step order) with its n-step targets.
+
+        Args:
+            obs: ``(T, obs_dim)`` observations the actions were chosen from.
+            actions: ``(T, act_dim)`` actions in the agent's space.
+            rewards: ``(T,)`` rewards.
+            next_obs: ``(T, obs_dim)`` observations after each step.
+            terminated: The last step was a termination (not a time limit or a cut).
+            open_at_end: The door was open after the last step (the return-to-go's tail is 0).
+
+        """
+        obs, actions, rewards, next_obs = self._checked(obs, actions, rewards, next_obs)
+        if len(rewards) == 0:
+            return
+        sums, last, discounts = n_step_targets(rewards, terminated, self.gamma, self.n_step)
+        tail = tail_value(terminated, open_at_end, self.gamma)
+        rows = _ArrayBatch(
+            obs=obs,
+            actions=actions,
+            rewards=sums.astype(np.float32),
+            next_obs=next_obs[last],
+            discounts=discounts.astype(np.float32),
+            mc_returns=returns_to_go(rewards, self.gamma, tail).astype(np.float32),
+        )
+        self._write(rows)
+        self._episodes += 1
+
     def add(
         self,
         obs: np.ndarray,
@@ -104,18 +245,14 @@ class ReplayBuffer:
         next_obs: np.ndarray,
         terminated: bool,
     ) -> None:
-        """Append one transition (O(1)); overwrites the oldest one when full."""
-        d = self._data
-        with self._lock:
-            i = self._next
-            d.obs[i] = obs
-            d.actions[i] = action
-            d.rewards[i] = reward
-            d.next_obs[i] = next_obs
-            d.dones[i] = 1.0 if terminated else 0.0
-            self._next = (i + 1) % self.capacity
-            self._size = min(self._size + 1, self.capacity)
-            self._added += 1
+        """Add one lone 1-step transition (no episode around it: no return-to-go bound)."""
+        self.add_arrays(
+            np.asarray(obs)[None],
+            np.asarray(action)[None],
+            np.asarray([reward]),
+            np.asarray(next_obs)[None],
+            np.asarray([terminated]),
+        )
 
     def add_arrays(
         self,
@@ -125,26 +262,38 @@ class ReplayBuffer:
         next_obs: np.ndarray,
         terminations: np.ndarray,
     ) -> None:
-        """Append many transitions at once (rows); keeps the newest ``capacity`` if too many."""
+        """Add lone 1-step transitions (rows; no episode structure, so no n-step or MC data)."""
+        obs, actions, rewards, next_obs = self._checked(obs, actions, rewards, next_obs)
+        dones = np.asarray(terminations).reshape(len(rewards)).astype(np.float32)
+        rows = _ArrayBatch(
+            obs=obs,
+            actions=actions,
+            rewards=rewards,
+            next_obs=next_obs,
+            discounts=(self.gamma * (1.0 - dones)).astype(np.float32),
+            mc_returns=np.full(len(rewards), NO_RETURN, np.float32),
+        )
+        self._write(rows)
+
+    def _checked(
+        self, obs: np.ndarray, actions: np.ndarray, rewards: np.ndarray, next_obs: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         obs = np.asarray(obs, np.float32).reshape(-1, self.obs_dim)
         n = obs.shape[0]
         actions = np.asarray(actions, np.float32).reshape(n, self.act_dim)
         rewards = np.asarray(rewards, np.float32).reshape(n)
         next_obs = np.asarray(next_obs, np.float32).reshape(n, self.obs_dim)
-        dones = np.asarray(terminations).reshape(n).astype(np.float32)
-        if n > self.capacity:  # only the newest rows survive a wrap anyway
-            obs, actions, rewards = (
-                obs[-self.capacity :],
-                actions[-self.capacity :],
-                rewards[-self.capacity :],
-            )
-            next_obs, dones = next_obs[-self.capacity :], dones[-self.capacity :]
-        m = obs.shape[0]
+        return obs, actions, rewards, next_obs
+
+    def _write(self, rows: _ArrayBatch) -> None:
+        """Append rows; keeps the newest ``capacity`` if there are more."""
+        n = len(rows.rewards)
+        cut = slice(max(0, n - self.capacity), n)
         with self._lock:
+            m = cut.stop - cut.start
             idx = (self._next + np.arange(m)) % self.capacity
-            d = self._data
-            d.obs[idx], d.actions[idx], d.rewards[idx] = obs, actions, rewards
-            d.next_obs[idx], d.dones[idx] = next_obs, dones
+            for name in _COLUMNS:
+                getattr(self._data, name)[idx] = getattr(rows, name)[cut]
             self._next = int((self._next + m) % self.capacity)
             self._size = min(self._size + m, self.capacity)
             self._added += n
@@ -166,29 +315,59 @@ class ReplayBuffer:
             if self._size == 0:
                 raise ValueError("cannot sample from an empty replay buffer")
             idx = rng.integers(0, self._size, size=n)
-            d = self._data
-            np.take(d.obs, idx, axis=0, out=out.obs[start:stop])
-            np.take(d.actions, idx, axis=0, out=out.actions[start:stop])
-            np.take(d.rewards, idx, out=out.rewards[start:stop])
-            np.take(d.next_obs, idx, axis=0, out=out.next_obs[start:stop])
-            np.take(d.dones, idx, out=out.dones[start:stop])
+            for name in _COLUMNS:
+                np.take(getattr(self._data, name), idx, axis=0, out=getattr(out, name)[start:stop])
         return out
 
     def arrays(self) -> dict[str, np.ndarray]:
-        """Copies of the stored transitions, oldest first (for BC and checkpoints)."""
+        """Copies of the stored rows, oldest first (for BC and tests)."""
         with self._lock:
             if self._size < self.capacity:
                 order = np.arange(self._size)
             else:
                 order = (self._next + np.arange(self.capacity)) % self.capacity
-            d = self._data
-            return {
-                "obs": d.obs[order],
-                "actions": d.actions[order],
-                "rewards": d.rewards[order],
-                "next_obs": d.next_obs[order],
-                "terminations": d.dones[order] > 0.5,
-            }
+            return {name: getattr(self._data, name)[order] for name in _COLUMNS}
+
+
+class EpisodeReplay:
+    """The runner's replay (:class:`episode.types.Replay`): stages steps, commits episodes.
+
+    Args:
+        buffer: Where whole episodes go.
+        space: Which action of a transition the agent learns: ``command`` (the 6-D Command
+            vector the step carried, issued or labelled) or ``joint`` (the 28-D env action).
+
+    """
+
+    def __init__(self, buffer: ReplayBuffer, space: Literal["command", "joint"]) -> None:
+        if space not in ("command", "joint"):
+            raise ValueError(f"space must be 'command' or 'joint', got {space!r}")
+        self.buffer, self.space = buffer, space
+        self._steps: list[Transition] = []
+
+    def add(self, transition: Transition) -> None:
+        """Stage one step of the episode in progress (no lock, O(1))."""
+        if self.space == "command" and transition.command is None:
+            raise ValueError(
+                "a Command-space learner got a step with no Command: give the runner a "
+                "command_labeler for guides that act in 28-D"
+            )
+        self._steps.append(transition)
+
+    def end_episode(self) -> None:
+        """Commit the staged steps as one episode (none staged: nothing happens)."""
+        steps, self._steps = self._steps, []
+        if not steps:
+            return
+        actions = [tr.command if self.space == "command" else tr.action for tr in steps]
+        self.buffer.add_episode(
+            np.stack([tr.obs for tr in steps]),
+            np.stack(actions),  # type: ignore[arg-type]
+            np.array([tr.reward for tr in steps]),
+            np.stack([tr.next_obs for tr in steps]),
+            terminated=steps[-1].terminated,
+            open_at_end=steps[-1].success,
+        )
 
 
 def sample_mixed(

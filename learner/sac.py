@@ -6,8 +6,9 @@ Read top to bottom, like CleanRL's ``sac_continuous_action.py``:
 2. The networks: ``Actor`` (a tanh-squashed Gaussian) and ``EnsembleCritic`` (``n_critics``
    Q-networks with LayerNorm, evaluated as ONE batched network: weights of shape
    ``[n_critics, in, out]`` and ``torch.baddbmm``, no Python loop over critics).
-3. The math as pure functions, each tested alone: ``squashed_sample``, ``td_target``,
-   ``critic_loss``, ``actor_loss``, ``alpha_loss``.
+3. The math as pure functions, each tested alone: ``squashed_sample``, ``td_target`` (n-step,
+   floored by the Monte-Carlo return, optionally without the entropy term), ``critic_loss``,
+   ``actor_loss``, ``bc_loss`` (with its fading ``bc_schedule``), ``alpha_loss``.
 4. ``SACAgent.update``: one gradient step on the critics, then on the actor and the entropy
    temperature alpha, then a Polyak step of the target critics.
 
@@ -29,94 +30,27 @@ import copy
 import dataclasses
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Literal
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from learner.config import SACConfig
 from learner.replay import Batch
 
 LOG_STD_MIN = -5.0
 """Smallest log standard deviation of the actor's Gaussian (CleanRL's bounds)."""
 LOG_STD_MAX = 2.0
 """Largest log standard deviation of the actor's Gaussian."""
+LOSS_NAMES = ("critic_loss", "actor_loss", "alpha", "q_mean", "entropy", "bc_loss")
+"""The numbers :meth:`SACAgent.update` returns, in order."""
 
 
 # ---------------------------------------------------------------------------------------------
-# 1. Configuration
+# 1. Configuration: ``SACConfig`` (in ``learner.config``, one docstring per field)
 # ---------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class SACConfig:
-    """Hyper-parameters of the SAC agent (defaults: SAC with RLPD's LayerNorm critics)."""
-
-    hidden: int = 256
-    """Width of the two hidden layers of the actor and of each critic."""
-    n_critics: int = 2
-    """Q-networks in the critic ensemble (RLPD uses 10 with ``target_critics=2``)."""
-    layer_norm: bool = True
-    """LayerNorm after each hidden layer of the critics (RLPD)."""
-    batch_size: int = 256
-    """Transitions per gradient step (half offline, half online when both exist)."""
-    gamma: float = 0.99
-    """Discount factor."""
-    tau: float = 0.005
-    """Polyak rate of the target critics (1.0 copies the online critics)."""
-    actor_lr: float = 3e-4
-    """Adam learning rate of the actor."""
-    critic_lr: float = 3e-4
-    """Adam learning rate of the critics."""
-    alpha_lr: float = 3e-4
-    """Adam learning rate of log(alpha), the entropy temperature."""
-    init_alpha: float = 0.1
-    """Initial entropy temperature alpha."""
-    target_entropy: float | None = None
-    """Entropy that alpha is tuned towards; None means ``-act_dim``."""
-    target_critics: int | None = None
-    """Size of the random subset of target critics whose min is the TD target; None = all."""
-    actor_q: Literal["min", "mean"] = "min"
-    """How the actor's loss reduces the ensemble: min (SAC) or mean (RLPD with 10 critics)."""
-    weight_decay: float = 0.0
-    """Adam weight decay of the critics."""
-    bf16_matmul: bool = False
-    """Multiply in bfloat16 inside ``update`` (fp32 in and out, fp32 accumulation; oneDNN).
-
-    About 2x faster matrix products on CPUs with AVX512-BF16 or AMX. Off by default: it trades
-    precision for speed, and torch's switch is process-wide, so matrix products in other
-    threads during an update use it too."""
-    actor_every: int = 1
-    """Update the actor and alpha on every k-th update only (the critics on every one).
-
-    RLPD with an update-to-data ratio of k updates the actor once per env step: set
-    ``actor_every = utd_ratio`` for that. 1 is plain SAC (and what the speed bench compares)."""
-
-    def __post_init__(self) -> None:
-        """Fail fast on values that cannot work."""
-        if self.hidden <= 0 or self.batch_size <= 0:
-            raise ValueError(
-                f"hidden and batch_size must be positive: {self.hidden}, {self.batch_size}"
-            )
-        if self.actor_every < 1:
-            raise ValueError(f"actor_every must be >= 1, got {self.actor_every}")
-        if self.n_critics < 1:
-            raise ValueError(f"n_critics must be >= 1, got {self.n_critics}")
-        if self.target_critics is not None and not 1 <= self.target_critics <= self.n_critics:
-            raise ValueError(
-                f"target_critics must be in [1, n_critics={self.n_critics}], "
-                f"got {self.target_critics}"
-            )
-        if not 0.0 <= self.gamma <= 1.0 or not 0.0 < self.tau <= 1.0:
-            raise ValueError(f"need 0 <= gamma <= 1 and 0 < tau <= 1: {self.gamma}, {self.tau}")
-        if self.init_alpha <= 0.0:
-            raise ValueError(f"init_alpha must be positive, got {self.init_alpha}")
-        if self.actor_q not in ("min", "mean"):
-            raise ValueError(f"actor_q must be 'min' or 'mean', got {self.actor_q!r}")
-        if self.bf16_matmul and not bf16_matmul_supported():
-            raise ValueError(
-                "bf16_matmul=True needs a CPU with bfloat16 support (AVX512-BF16 or AMX) and "
-                "torch built with oneDNN; this one has neither: set bf16_matmul=False"
-            )
+# SACConfig lives in the torch-free learner.config (the command line reads it without torch).
 
 
 # ---------------------------------------------------------------------------------------------
@@ -247,24 +181,33 @@ def squashed_sample(
 
 def td_target(
     rewards: torch.Tensor,
-    dones: torch.Tensor,
+    discounts: torch.Tensor,
     next_q: torch.Tensor,
     next_log_prob: torch.Tensor,
     alpha: torch.Tensor | float,
-    gamma: float,
+    *,
+    backup_entropy: bool = True,
+    mc_returns: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """Soft TD target ``r + gamma (1 - done) (min_i Q'_i(s', a') - alpha log pi(a'|s'))``.
+    """n-step TD target, optionally floored by the Monte-Carlo return.
+
+    ``target = R_n + discount * (min_i Q'_i(s', a') - alpha log pi(a'|s'))``, without the
+    entropy term when ``backup_entropy`` is False, then ``max(target, mc_returns)`` when given.
 
     Args:
-        rewards: ``(batch,)``.
-        dones: ``(batch,)``, 1.0 at a termination (no bootstrap), 0.0 otherwise.
+        rewards: n-step reward sums, ``(batch,)``.
+        discounts: ``gamma^m``, 0 where the episode terminated (no bootstrap), ``(batch,)``.
         next_q: Target critics' values at ``(s', a')``, ``(members, batch)``.
         next_log_prob: ``log pi(a'|s')``, ``(batch,)``.
         alpha: Entropy temperature.
-        gamma: Discount.
+        backup_entropy: Include ``-alpha log pi`` in the bootstrapped value (soft Q).
+        mc_returns: Discounted returns-to-go (``-inf`` where unknown), ``(batch,)``, or None.
     """
-    soft_value = next_q.amin(dim=0) - alpha * next_log_prob
-    return rewards + gamma * (1.0 - dones) * soft_value
+    value = next_q.amin(dim=0)
+    if backup_entropy:
+        value = value - alpha * next_log_prob
+    target = rewards + discounts * value
+    return target if mc_returns is None else torch.maximum(target, mc_returns)
 
 
 def critic_loss(q: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -288,6 +231,18 @@ def actor_loss(
     q = q_pi.amin(dim=0) if reduce == "min" else q_pi.mean(dim=0)
     alpha = alpha.detach() if isinstance(alpha, torch.Tensor) else alpha
     return (alpha * log_prob - q).mean()
+
+
+def bc_loss(mean: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
+    """Mean squared error of the actor's mode ``tanh(mean)`` against demonstrated actions."""
+    return (torch.tanh(mean) - actions).square().sum(-1).mean()
+
+
+def bc_schedule(weight: float, decay_updates: int, updates: int) -> float:
+    """The BC weight after ``updates`` updates: linear from ``weight`` to 0 (0 decay: constant)."""
+    if decay_updates <= 0:
+        return weight
+    return weight * max(0.0, 1.0 - updates / decay_updates)
 
 
 def alpha_loss(
@@ -341,6 +296,7 @@ class SACAgent:
         self._critic_params = list(self.critic.parameters())
         self._target_params = list(self.critic_target.parameters())
         self._actor_stats = (torch.tensor(math.nan), torch.tensor(math.nan))
+        self._bc_stat = torch.tensor(0.0)
         self.updates = 0
 
     @property
@@ -348,20 +304,33 @@ class SACAgent:
         """The current entropy temperature."""
         return float(self.log_alpha.detach().exp())
 
-    def update(self, batch: Batch) -> dict[str, float]:
-        """One gradient step on the critics, then the actor and alpha, then the targets."""
-        with matmul_precision("bf16" if self.config.bf16_matmul else None):
-            return self._update(batch)
+    def update(self, batch: Batch, demos: Batch | None = None) -> dict[str, float]:
+        """One gradient step on the critics, then the actor and alpha, then the targets.
 
-    def _update(self, batch: Batch) -> dict[str, float]:
+        Args:
+            batch: Transitions to learn from (n-step rows, see :mod:`learner.replay`).
+            demos: Demonstrated ``(obs, actions)`` for the actor's BC term (None: no term).
+        """
+        with matmul_precision("bf16" if self.config.bf16_matmul else None):
+            return self._update(batch, demos)
+
+    def _update(self, batch: Batch, demos: Batch | None) -> dict[str, float]:
         cfg = self.config
         alpha = self.log_alpha.detach().exp()
 
-        # Critic: regress every member onto the soft TD target.
+        # Critic: regress every member onto the n-step TD target (floored by the MC return).
         with torch.no_grad():
             next_a, next_log_prob = self._sample(batch.next_obs)
             next_q = self.critic_target(batch.next_obs, next_a, members=self._target_members())
-            target = td_target(batch.rewards, batch.dones, next_q, next_log_prob, alpha, cfg.gamma)
+            target = td_target(
+                batch.rewards,
+                batch.discounts,
+                next_q,
+                next_log_prob,
+                alpha,
+                backup_entropy=cfg.backup_entropy,
+                mc_returns=batch.mc_returns if cfg.mc_lower_bound else None,
+            )
         q = self.critic(batch.obs, batch.actions)
         loss_q = critic_loss(q, target)
         self.critic_optimizer.zero_grad(set_to_none=True)
@@ -369,15 +338,17 @@ class SACAgent:
         self.critic_optimizer.step()
 
         # Actor and alpha: one backward (the losses touch disjoint variables).
-        if self.updates % cfg.actor_every == 0:
+        if self.updates >= cfg.actor_delay and self.updates % cfg.actor_every == 0:
             actions, log_prob = self._sample(batch.obs)
             q_pi = self.critic(batch.obs, actions, detach=True)
             loss_pi = actor_loss(q_pi, log_prob, alpha, cfg.actor_q)
             loss_alpha = alpha_loss(self.log_alpha, log_prob, self.target_entropy)
+            loss_bc = self._bc_term(demos, q_pi)
             self.actor_optimizer.zero_grad(set_to_none=True)
-            (loss_pi + loss_alpha).backward()
+            (loss_pi + loss_alpha + loss_bc).backward()
             self.actor_optimizer.step()
             self._actor_stats = (loss_pi.detach(), -log_prob.detach().mean())
+            self._bc_stat = loss_bc.detach()
 
         # Targets: Polyak averaging, one fused call over all tensors.
         with torch.no_grad():
@@ -385,9 +356,25 @@ class SACAgent:
         self.updates += 1
 
         loss_pi, entropy = self._actor_stats  # from the last actor update
-        stats = torch.stack((loss_q.detach(), loss_pi, alpha, q.detach().mean(), entropy)).tolist()
-        return dict(
-            zip(("critic_loss", "actor_loss", "alpha", "q_mean", "entropy"), stats, strict=True)
+        numbers = (loss_q.detach(), loss_pi, alpha, q.detach().mean(), entropy, self._bc_stat)
+        stats = torch.stack(numbers).tolist()
+        return dict(zip(LOSS_NAMES, stats, strict=True))
+
+    def _bc_term(self, demos: Batch | None, q_pi: torch.Tensor) -> torch.Tensor:
+        """``w * mean|Q| * mse(tanh(mean(s_demo)), a_demo)``, w fading out (0 without demos)."""
+        weight = self.bc_weight_now
+        if demos is None or weight <= 0.0:
+            return torch.zeros(())
+        mean, _ = self.actor(demos.obs)
+        q_scale = q_pi.detach().abs().mean()
+        return weight * q_scale * bc_loss(mean, demos.actions)
+
+    @property
+    def bc_weight_now(self) -> float:
+        """The BC term's weight at the current update (the fade starts with the actor's updates)."""
+        cfg = self.config
+        return bc_schedule(
+            cfg.bc_weight, cfg.bc_decay_updates, max(0, self.updates - cfg.actor_delay)
         )
 
     def _sample(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -34,7 +34,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from learner.replay import ReplayBuffer, sample_mixed
+from learner.config import LearnerConfig
+from learner.replay import Batch, ReplayBuffer, sample_mixed
 from learner.sac import SACAgent
 
 
@@ -63,31 +64,6 @@ class WeightSlot:
         """The newest published version (0 = none yet)."""
         with self._lock:
             return self._version
-
-
-@dataclass(frozen=True)
-class LearnerConfig:
-    """How the learner thread schedules updates."""
-
-    utd_ratio: float = 1.0
-    """Gradient updates per env step (paced mode; RLPD uses up to 20)."""
-    publish_every: int = 100
-    """Publish the actor's weights every this many updates (and at stop)."""
-    warmup_steps: int = 1000
-    """Online transitions (env steps) before the first update."""
-    torch_threads: int = 1
-    """torch intra-op threads for the updates (1 with a window open on 2 cores)."""
-
-    def __post_init__(self) -> None:
-        """Fail fast on values that cannot work."""
-        if not (self.utd_ratio > 0 and math.isfinite(self.utd_ratio)):
-            raise ValueError(f"utd_ratio must be a positive number, got {self.utd_ratio}")
-        if self.publish_every < 1:
-            raise ValueError(f"publish_every must be >= 1, got {self.publish_every}")
-        if self.warmup_steps < 0:
-            raise ValueError(f"warmup_steps must be >= 0, got {self.warmup_steps}")
-        if self.torch_threads < 1:
-            raise ValueError(f"torch_threads must be >= 1, got {self.torch_threads}")
 
 
 @dataclass(frozen=True)
@@ -132,9 +108,12 @@ class LearnerThread(threading.Thread):
         config: LearnerConfig,
         seed: int = 0,
         paced: bool = True,
+        demos: ReplayBuffer | None = None,
     ) -> None:
         super().__init__(name="learner", daemon=True)
         self.agent, self.online, self.offline, self.slot = agent, online, offline, slot
+        self.demos = demos
+        """Demonstrations for the actor's BC term (successful guide and human episodes)."""
         self.config, self.paced = config, paced
         self.lock = threading.Lock()
         """Guards the agent's state: hold it while calling ``agent.state_dict()``."""
@@ -236,11 +215,11 @@ class LearnerThread(threading.Thread):
         try:
             torch.set_num_threads(self.config.torch_threads)
             while self._wait_until_allowed():
-                batch = sample_mixed(
-                    self.online, self.offline, self.agent.config.batch_size, self._rng
-                )
+                n = self.agent.config.batch_size
+                batch = sample_mixed(self.online, self.offline, n, self._rng)
+                demos = self._demo_batch(n)
                 with self.lock:
-                    losses = self.agent.update(batch)
+                    losses = self.agent.update(batch, demos)
                 with self._cond:
                     self._updates += 1
                     self._losses = losses
@@ -254,6 +233,12 @@ class LearnerThread(threading.Thread):
             with self._cond:
                 self._error, self._error_text = exc, traceback.format_exc()
                 self._cond.notify_all()
+
+    def _demo_batch(self, n: int) -> Batch | None:
+        """Demonstrations for the BC term while its weight is above 0 (else None)."""
+        if self.demos is None or len(self.demos) == 0 or self.agent.bc_weight_now <= 0.0:
+            return None
+        return self.demos.sample(n, self._rng)
 
     def _wait_until_allowed(self) -> bool:
         """Block until an update is allowed; False when asked to stop."""

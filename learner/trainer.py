@@ -47,13 +47,16 @@ from learner.bc import bc_pretrain
 from learner.checkpoint import no_interrupts
 from learner.config import TrainConfig
 from learner.curriculum import Curriculum, GuideStats, guide_stats, make_curriculum
-from learner.explorer import Explorer
+from learner.datasets import load_episodes, recorded_steps
+from learner.explorer import CommandExplorer, Explorer
 from learner.metrics import LOSS_KEYS, EvalSummary, MetricsLog, summarize
 from learner.plots import plot_run
-from learner.replay import ReplayBuffer
+from learner.replay import EpisodeReplay, ReplayBuffer
 from learner.sac import SACAgent
 from learner.thread import LearnerThread, WeightSlot
 from sim.errors import UserError
+from teleop.command_space import COMMAND_DIM, CommandController, CommandLabeler
+from teleop.mapper import CommandMapper
 
 CONFIG_FILE = "config.json"
 """The run's configuration, written when the run starts."""
@@ -245,11 +248,6 @@ def _check_values(cfg: TrainConfig) -> None:
     for ok, message in checks:
         if not ok:
             raise UserError(message)
-    for name, options in (("sac", cfg.sac), ("learner", cfg.learner)):
-        try:
-            options.build()
-        except (ValueError, TypeError) as e:
-            raise UserError(f"--{name}.*: {e}") from None
 
 
 def _read_config(path: Path) -> dict[str, Any]:
@@ -299,26 +297,26 @@ class TrainSession:
         saved = self._load_resume_checkpoint()
         self.counters = Counters(**saved["counters"]) if saved else Counters()
         self.guide = self._make_guide()
-        self.sac_config, self.learner_config = cfg.sac.build(), cfg.learner.build()
-        self.agent = SACAgent(self.obs_dim, self.act_dim, self.sac_config, seed=cfg.seed)
-        self.explorer = Explorer(self.obs_dim, self.act_dim, self.sac_config, seed=cfg.seed)
-        self.eval_explorer = Explorer(
-            self.obs_dim, self.act_dim, self.sac_config, seed=cfg.seed + 1
-        )
-        self.offline = ReplayBuffer(
-            max(1, cfg.guide_episodes) * sim.EPISODE_STEPS + _recorded_steps(cfg.offline_data),
-            self.obs_dim,
-            self.act_dim,
-        )
-        for dataset in cfg.offline_data:
-            _load_recording(self.offline, Path(dataset))
-        self.online = ReplayBuffer(cfg.buffer_capacity, self.obs_dim, self.act_dim)
+        self.sac_config, self.learner_config = cfg.sac, cfg.learner
+        self.space = cfg.explorer_space
+        self.policy_dim = COMMAND_DIM if self.space == "command" else self.act_dim
+        self.labeler = CommandLabeler.for_env(self.env)
+        self.agent = SACAgent(self.obs_dim, self.policy_dim, self.sac_config, seed=cfg.seed)
+        self.explorer = self._make_explorer(cfg.seed, self.env)
+        self.eval_explorer = self._make_explorer(cfg.seed + 1, self.eval_env)
+        offline_steps = recorded_steps(cfg.offline_data)
+        self.offline = self._buffer(max(1, cfg.guide_episodes) * sim.EPISODE_STEPS + offline_steps)
+        self.demos = ReplayBuffer(self.offline.capacity, self.obs_dim, self.policy_dim)
+        self._load(cfg.offline_data, self.offline)
+        self.online = self._buffer(cfg.buffer_capacity)
+        self.guide_results: list[EpisodeResult] = []
         self.stats = self._guide_data(saved)
         self.curriculum = self._make_curriculum(saved)
         if saved:
             self._restore(saved)
-        elif cfg.bc_steps > 0 and len(self.offline):
-            bc_pretrain(self.agent, self.offline, cfg.bc_steps, np.random.default_rng(cfg.seed))
+        elif cfg.bc_steps > 0 and len(self.demos):
+            rng = np.random.default_rng(cfg.seed)
+            bc_pretrain(self.agent, self.demos, cfg.bc_steps, rng, loss="mse")
         self.slot = WeightSlot()
         self.slot.publish(self.agent.actor_state_dict())
         self.learner = LearnerThread(
@@ -329,6 +327,7 @@ class TrainSession:
             self.learner_config,
             seed=cfg.seed + 7 * self.counters.episodes,
             paced=True,
+            demos=self.demos if len(self.demos) else None,
         )
         self.metrics = MetricsLog(self.run_dir / "metrics")
         if saved:
@@ -339,7 +338,8 @@ class TrainSession:
             self.guide if cfg.strategy != "none" else UnusedGuide(),
             self.explorer,
             recorder=self.recorder,
-            replay=self.online,
+            replay=EpisodeReplay(self.online, self.space),
+            command_labeler=self.labeler,
         )
         # Paced learner budget: utd x (steps reported - warm-up). A resumed run's buffers are
         # already warm, so its first steps count as warm-up done.
@@ -352,6 +352,27 @@ class TrainSession:
         self._plotted_at = time.monotonic()
 
     # -- set-up ------------------------------------------------------------------------------
+    def _make_explorer(self, seed: int, env: Any) -> Explorer | CommandExplorer:
+        policy = Explorer(self.obs_dim, self.policy_dim, self.sac_config, seed=seed)
+        if self.space == "joint":
+            return policy
+        return CommandExplorer(policy, CommandController(CommandMapper.for_env(env)))
+
+    def _buffer(self, capacity: int) -> ReplayBuffer:
+        cfg = self.sac_config
+        return ReplayBuffer(
+            capacity, self.obs_dim, self.policy_dim, gamma=cfg.gamma, n_step=cfg.n_step
+        )
+
+    def _load(self, datasets: Any, buffer: ReplayBuffer, demos: bool = True) -> int:
+        return load_episodes(
+            [Path(d) for d in datasets],
+            buffer,
+            space=self.space,
+            labeler=self.labeler,
+            demos=self.demos if demos else None,
+        )
+
     def _load_resume_checkpoint(self) -> dict[str, Any] | None:
         if not self.cfg.resume:
             return None
@@ -368,14 +389,14 @@ class TrainSession:
         """Record (or, resuming, reload) the guide-only episodes into the offline buffer."""
         cfg, dataset = self.cfg, self.run_dir / GUIDE_DATASET
         if saved:
-            _load_recording(self.offline, dataset)
+            self._load([dataset], self.offline)
             return _stats_from(saved)
         if self.guide is None or cfg.guide_episodes == 0:  # H1 given, nothing measured
             return None if cfg.h1 is None else GuideStats(0, None, None, cfg.h1)
-        runner = EpisodeRunner(
-            self.env, self.guide, None, recorder=_open_writer(dataset), replay=self.offline
-        )
-        results: list[EpisodeResult] = []
+        writer = _open_writer(dataset)
+        runner = EpisodeRunner(self.env, self.guide, None, recorder=writer,
+                               command_labeler=self.labeler)  # fmt: skip
+        results = self.guide_results
         try:
             for i in tqdm(
                 range(cfg.guide_episodes),
@@ -385,7 +406,8 @@ class TrainSession:
             ):
                 results.append(runner.run_episode(_guide_seed(cfg.seed, i), sim.EPISODE_STEPS))
         finally:
-            runner.recorder.close()  # type: ignore[union-attr]
+            writer.close()
+        self._load([dataset], self.offline)  # whole episodes, as recorded (Commands included)
         self.counters.guide_steps = sum(r.steps for r in results)
         if (
             cfg.strategy in ("none", "fixed")
@@ -397,7 +419,13 @@ class TrainSession:
 
     def _make_curriculum(self, saved: dict[str, Any] | None) -> Curriculum:
         rng = np.random.default_rng([self.cfg.seed, 17])
-        curriculum = make_curriculum(self.cfg.strategy, self.stats, self.cfg.curriculum, rng=rng)
+        curriculum = make_curriculum(
+            self.cfg.strategy,
+            self.stats,
+            self.cfg.curriculum,
+            rng=rng,
+            guide_results=self.guide_results,
+        )
         if saved:
             try:
                 curriculum.load_state_dict(saved["curriculum"])
@@ -410,7 +438,7 @@ class TrainSession:
             self.agent.load_state_dict(saved["agent"])
         except (ValueError, KeyError, RuntimeError) as e:
             raise UserError(f"the checkpoint's networks do not fit --sac settings: {e}") from None
-        _load_recording(self.online, self.run_dir / TRAIN_DATASET)
+        self._load([self.run_dir / TRAIN_DATASET], self.online, demos=False)
         _set_rng_states(saved.get("rng", {}))
 
     # -- loop --------------------------------------------------------------------------------
@@ -449,7 +477,8 @@ class TrainSession:
         cfg, c = self.cfg, self.counters
         self.explorer.sync(self.slot)
         h = min(self.curriculum.horizon(), sim.EPISODE_STEPS)
-        self.runner.reset(_train_seed(cfg.seed, c.episodes), h)
+        trial = bool(getattr(self.curriculum, "trial_due", False))
+        self.runner.reset(_train_seed(cfg.seed, c.episodes), h, deterministic=trial)
         start = c.env_steps
         try:
             while not self.runner.done:
@@ -503,6 +532,7 @@ class TrainSession:
                 "episodes": summary.episodes,
                 "success_rate": summary.success_rate,
                 "open_at_end_rate": summary.open_at_end_rate,
+                "ever_opened_rate": summary.ever_opened_rate,
                 "normalized_score": summary.normalized_score,
                 "mean_return": summary.mean_return,
                 "median_steps_to_open": summary.median_steps_to_open,
@@ -523,6 +553,9 @@ class TrainSession:
             "stage": stage,
             "success": r.success,
             "open_at_end": r.open_at_end,
+            "ever_opened": r.ever_opened,
+            "open_steps": r.open_steps,
+            "trial": r.deterministic,
             "episode_return": r.episode_return,
             "normalized_score": r.normalized_score,
             "first_success_step": r.first_success_step,
@@ -592,6 +625,8 @@ class TrainSession:
             "obs_dim": self.obs_dim,
             "act_dim": self.act_dim,
             "sac_config": dataclasses.asdict(self.sac_config),
+            "explorer_space": self.space,
+            "policy_act_dim": self.policy_dim,
             "train_config": config_to_dict(self.cfg),
             "agent": agent_state,
             "actor": actor,
@@ -646,28 +681,6 @@ def _open_writer(dataset: Path, append: bool = False) -> Any:
     from recordings.writer import DatasetWriter
 
     return DatasetWriter(dataset, append=append)
-
-
-def _recorded_steps(datasets: tuple[Path, ...]) -> int:
-    """Total steps in ``datasets`` (each checked: a bad one is a :class:`UserError`)."""
-    from recordings.reader import summarize
-
-    return sum(summarize(Path(d)).steps for d in datasets)
-
-
-def _load_recording(buffer: ReplayBuffer, dataset: Path) -> int:
-    """Add every transition of a recording to ``buffer``; return how many."""
-    if not dataset.exists():
-        return 0
-    from recordings.reader import load_transitions
-
-    data = load_transitions(dataset)
-    n = len(data["rewards"])
-    if n:
-        buffer.add_arrays(
-            data["obs"], data["actions"], data["rewards"], data["next_obs"], data["terminations"]
-        )
-    return n
 
 
 def _rng_states() -> dict[str, Any]:

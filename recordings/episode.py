@@ -8,7 +8,14 @@ from typing import Any
 import h5py
 import numpy as np
 
-from recordings.schema import EPISODE_ATTRS, INFO_KEYS, NO_ACTOR, STEP_KEYS
+from recordings.schema import (
+    COMMAND_DIM,
+    COMMAND_KEY,
+    EPISODE_ATTRS,
+    INFO_KEYS,
+    NO_ACTOR,
+    STEP_KEYS,
+)
 from sim.door import normalized_score
 
 STEP_DTYPES: dict[str, str] = {"rewards": "float64", "terminations": "bool", "truncations": "bool"}
@@ -59,6 +66,12 @@ class Episode:
     def step_success(self) -> np.ndarray:
         """(T,) bool: the door was open after step t."""
         return self.infos["success"][1:]
+
+    @property
+    def commands(self) -> np.ndarray | None:
+        """(T, 6) float32: each step as a Command vector, or None (recorded before them)."""
+        command = self.infos.get(COMMAND_KEY)
+        return None if command is None else command[1:]
 
     @property
     def seed(self) -> int | None:
@@ -145,7 +158,7 @@ def read_episode(file: h5py.File, episode_id: int) -> Episode:
         rewards=group["rewards"][()],
         terminations=group["terminations"][()],
         truncations=group["truncations"][()],
-        infos={k: group["infos"][k][()] for k in INFO_KEYS},
+        infos={k: group["infos"][k][()] for k in (*INFO_KEYS, COMMAND_KEY) if k in group["infos"]},
         attrs=attrs,
     )
 
@@ -197,6 +210,8 @@ def group_problems(
         **{k: (steps,) for k in STEP_DTYPES},
         **{f"infos/{k}": (steps + 1,) for k in INFO_KEYS},
     }
+    if COMMAND_KEY in infos:
+        want[f"infos/{COMMAND_KEY}"] = (steps + 1, COMMAND_DIM)
     problems = [
         f"{name}/{k} has shape {group[k].shape}, expected {shape}"
         for k, shape in want.items()

@@ -28,6 +28,14 @@ METADATA_FILE = "metadata.json"
 INFO_KEYS: dict[str, str] = {"actor": "int8", "h": "int32", "success": "bool"}
 """Per-step ``infos/KEY`` datasets (T + 1 entries each, like Minari's) and their dtypes."""
 
+COMMAND_KEY = "command"
+"""Optional per-step ``infos/command`` (T + 1, 6) float32: the step as a teleop Command vector
+(palm velocity xyz, twist, wrist, grasp in [-1, 1]; issued by the actor, or the label that best
+explains a 28-D action); row 0 (the reset) is NaN. Datasets written before it lack it."""
+
+COMMAND_DIM = 6
+"""Entries of a Command vector."""
+
 EPISODE_ATTRS: tuple[str, ...] = (
     "id",
     "total_steps",

@@ -37,7 +37,7 @@ from recordings.layout import (
     unlock,
     write_metadata,
 )
-from recordings.schema import INFO_KEYS, NO_ACTOR
+from recordings.schema import COMMAND_DIM, COMMAND_KEY, INFO_KEYS, NO_ACTOR
 from recordings.store import create_dataset, dataset_size_mb, open_for_append
 from sim.errors import UserError
 
@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 
 _STOP = object()
 _VALID_ACTORS = frozenset(int(a) for a in Actor)
-_BUFFERS = ("_obs", "_act", "_rewards", "_term", "_trunc", "_actor", "_h", "_success")
+_BUFFERS = ("_obs", "_act", "_rewards", "_term", "_trunc", "_actor", "_h", "_success", "_command")
 _POLL_S = 0.25  # how often an idle recorder thread checks that the main thread still lives
 
 
@@ -245,6 +245,8 @@ class DatasetWriter:
         self._alloc(256)
         self._obs[0] = obs
         self._actor[0], self._h[0], self._success[0] = NO_ACTOR, int(h), False
+        self._command[0] = np.nan
+        self._has_command = False
         self._t = 0
 
     def add_step(
@@ -258,6 +260,7 @@ class DatasetWriter:
         actor: int,
         h: int,
         success: bool,
+        command: np.ndarray | None = None,
     ) -> None:
         """Buffer one step (O(1), never blocks, never touches the disk).
 
@@ -270,6 +273,8 @@ class DatasetWriter:
             actor: Who chose the action (:class:`recordings.schema.Actor`).
             h: The guide horizon in force.
             success: ``info["success"]``: the door is open.
+            command: The step as a (6,) Command vector, if the runner has one (stored as
+                ``infos/command`` when every step of the episode has one).
 
         """
         if self._meta is None:
@@ -292,6 +297,11 @@ class DatasetWriter:
         self._actor[t + 1] = actor
         self._h[t + 1] = h
         self._success[t + 1] = success
+        if command is None:
+            self._command[t + 1] = np.nan
+        else:
+            self._command[t + 1] = command
+            self._has_command = True
         self._t = t + 1
 
     def end_episode(self) -> None:
@@ -371,6 +381,7 @@ class DatasetWriter:
         self._actor = np.empty(steps + 1, dtype=INFO_KEYS["actor"])
         self._h = np.empty(steps + 1, dtype=INFO_KEYS["h"])
         self._success = np.empty(steps + 1, dtype=INFO_KEYS["success"])
+        self._command = np.empty((steps + 1, COMMAND_DIM), dtype=np.float32)
 
     def _grow(self) -> None:
         old = [getattr(self, name) for name in _BUFFERS]
@@ -386,6 +397,13 @@ class DatasetWriter:
         trunc = self._trunc[:t]
         if not (self._term[t - 1] or trunc[t - 1]):
             trunc[t - 1] = True  # ended by the caller: truncated, as Minari's DataCollector does
+        infos = {
+            "actor": self._actor[: t + 1],
+            "h": self._h[: t + 1],
+            "success": self._success[: t + 1],
+        }
+        if self._has_command and np.isfinite(self._command[1 : t + 1]).all():
+            infos[COMMAND_KEY] = self._command[: t + 1]
         self._queue.put(
             (
                 meta,
@@ -394,11 +412,7 @@ class DatasetWriter:
                 self._rewards[:t],
                 self._term[:t],
                 trunc,
-                {
-                    "actor": self._actor[: t + 1],
-                    "h": self._h[: t + 1],
-                    "success": self._success[: t + 1],
-                },
+                infos,
             )
         )
 

@@ -35,6 +35,11 @@ ACT_DIM = 28
 SUCCESS_HINGE_ANGLE = 1.35
 """Hinge angle (rad) at and past which the door counts as open."""
 
+SUCCESS_OPEN_STEPS = 25
+"""D4RL's Adroit rule: an episode is a success when the door is open for at least this many
+of its steps (``hand_manipulation_suite``'s ``evaluate_success``). The one definition of an
+episode's success everywhere (evaluation, curriculum, plots, HUD, ``recordings info``)."""
+
 # Indices into the 39-D observation, for code that reads it by meaning.
 OBS_LATCH = 27
 OBS_HINGE = 28
@@ -66,6 +71,16 @@ def normalized_score(episode_return: float) -> float:
 
     """
     return 100.0 * (1.0 + float(episode_return) / EPISODE_STEPS)
+
+
+def episode_success(open_steps: int) -> bool:
+    """D4RL's Adroit success: the door was open for >= ``SUCCESS_OPEN_STEPS`` steps.
+
+    Args:
+        open_steps: Steps of the episode after which the door counted as open.
+
+    """
+    return int(open_steps) >= SUCCESS_OPEN_STEPS
 
 
 def register() -> None:

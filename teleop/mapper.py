@@ -120,6 +120,12 @@ class CommandMapper:
         """Absolute joint targets (28,), None before the first reset."""
         self._prev_q: np.ndarray | None = None
 
+    @classmethod
+    def for_env(cls, env: object) -> CommandMapper:
+        """A mapper for a door env (its model, its control period ``dt``)."""
+        unwrapped = env.unwrapped  # type: ignore[attr-defined]
+        return cls(unwrapped.model, MapperConfig(dt=float(unwrapped.dt)))
+
     def reset(self, obs: np.ndarray) -> None:
         """Set the joint targets to the pose in ``obs`` (an episode's first observation)."""
         q = self.joint_positions(obs)
@@ -142,6 +148,14 @@ class CommandMapper:
         action = 2.0 * (ctrl - self._c_lo) / (self._c_hi - self._c_lo) - 1.0
         action = np.nan_to_num(action, nan=0.0, posinf=1.0, neginf=-1.0)
         return np.clip(action, -1.0, 1.0).astype(np.float32)
+
+    def carry_over(self, other: CommandMapper, obs: np.ndarray) -> None:
+        """Continue from another mapper's joint targets (a handover between two actors)."""
+        if other.targets is None or other._prev_q is None:
+            self.reset(obs)
+            return
+        self.targets = other.targets.copy()
+        self._prev_q = other._prev_q.copy()
 
     def joint_positions(self, obs: np.ndarray) -> np.ndarray:
         """Return qpos[0:28] for ``obs``: qpos[1:28] read, the slide ARTz recovered from the palm.

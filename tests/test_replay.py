@@ -6,7 +6,16 @@ import numpy as np
 import pytest
 import torch
 
-from learner.replay import Batch, ReplayBuffer, sample_mixed
+from episode.types import Actor, Transition
+from learner.replay import (
+    Batch,
+    EpisodeReplay,
+    ReplayBuffer,
+    n_step_targets,
+    returns_to_go,
+    sample_mixed,
+    tail_value,
+)
 
 OBS, ACT = 3, 2
 
@@ -24,7 +33,7 @@ def consistent(b: Batch) -> bool:
         and torch.allclose(b.actions, (i / 1000.0)[:, None].expand(-1, ACT))
         and torch.all(b.rewards == i)
         and torch.all(b.next_obs == (i + 1.0)[:, None])
-        and torch.all(b.dones == (i.long() % 7 == 0).float())
+        and torch.allclose(b.discounts, 0.99 * (i.long() % 7 != 0).float())
     )
 
 
@@ -35,7 +44,8 @@ def test_ring_wraps_and_keeps_newest():
     assert len(buf) == 5 and buf.total_added == 7
     data = buf.arrays()
     assert data["rewards"].tolist() == [2.0, 3.0, 4.0, 5.0, 6.0]  # oldest first, 0 and 1 gone
-    assert data["terminations"].tolist() == [False, False, False, False, False]
+    assert np.allclose(data["discounts"], 0.99)  # none terminated: bootstrap with gamma
+    assert np.isneginf(data["mc_returns"]).all()  # lone transitions: no return-to-go known
     batch = buf.sample(200, np.random.default_rng(0))
     assert set(batch.rewards.tolist()) == {2.0, 3.0, 4.0, 5.0, 6.0}
     assert consistent(batch)
@@ -64,9 +74,10 @@ def test_sample_types_shapes_and_errors():
     b = buf.sample(4, np.random.default_rng(0))
     assert len(b) == 4
     assert b.obs.shape == (4, OBS) and b.actions.shape == (4, ACT)
-    assert b.rewards.shape == (4,) and b.dones.shape == (4,)
-    assert all(t.dtype == torch.float32 for t in (b.obs, b.actions, b.rewards, b.next_obs, b.dones))
-    assert b.dones.tolist() == [1.0] * 4  # 7 % 7 == 0: terminated
+    assert b.rewards.shape == (4,) and b.discounts.shape == (4,) and b.mc_returns.shape == (4,)
+    tensors = (b.obs, b.actions, b.rewards, b.next_obs, b.discounts, b.mc_returns)
+    assert all(t.dtype == torch.float32 for t in tensors)
+    assert b.discounts.tolist() == [0.0] * 4  # 7 % 7 == 0: terminated, no bootstrap
     with pytest.raises(ValueError, match="capacity"):
         ReplayBuffer(0, OBS, ACT)
 
@@ -109,3 +120,71 @@ def test_concurrent_add_and_sample_never_tears_a_row():
     finally:
         stop.set()
         t.join()
+
+
+def test_n_step_sums_bootstrap_index_and_discounts():
+    r = np.array([-1.0, -1.0, 0.0, 0.0])
+    sums, last, disc = n_step_targets(r, terminated=False, gamma=0.5, n=3)
+    np.testing.assert_allclose(sums, [-1.5, -1.0, 0.0, 0.0])  # -1 - 0.5, -1 + 0, ...
+    assert last.tolist() == [2, 3, 3, 3]  # bootstrap from next_obs of these steps
+    np.testing.assert_allclose(disc, [0.125, 0.125, 0.25, 0.5])  # gamma^m, m = 3, 3, 2, 1
+    _, _, disc_t = n_step_targets(r, terminated=True, gamma=0.5, n=3)
+    np.testing.assert_allclose(disc_t, [0.125, 0.0, 0.0, 0.0])  # sums reaching the end stop
+    one, last1, disc1 = n_step_targets(r, terminated=False, gamma=0.5, n=1)
+    np.testing.assert_allclose(one, r)
+    assert last1.tolist() == [0, 1, 2, 3] and np.allclose(disc1, 0.5)
+    with pytest.raises(ValueError, match="n >= 1"):
+        n_step_targets(r, False, 0.5, 0)
+
+
+def test_returns_to_go_and_its_lower_bound_tail():
+    np.testing.assert_allclose(returns_to_go([-1.0, -1.0, 0.0], 0.5), [-1.5, -1.0, 0.0])
+    assert tail_value(terminated=False, open_at_end=True, gamma=0.9) == 0.0
+    assert tail_value(terminated=True, open_at_end=False, gamma=0.9) == 0.0
+    assert tail_value(terminated=False, open_at_end=False, gamma=0.9) == pytest.approx(-10.0)
+    # a failed episode cut by the time limit: the bound is the never-opens value everywhere
+    failed = returns_to_go(-np.ones(5), 0.9, tail_value(False, False, 0.9))
+    np.testing.assert_allclose(failed, -10.0)
+
+
+def test_add_episode_stores_n_step_rows_and_returns():
+    buf = ReplayBuffer(100, OBS, ACT, gamma=0.5, n_step=2)
+    T = 4
+    obs = np.arange(T, dtype=np.float32)[:, None].repeat(OBS, 1)
+    rewards = np.array([-1.0, -1.0, 0.0, 0.0])
+    buf.add_episode(obs, np.zeros((T, ACT)), rewards, obs + 1, open_at_end=True)
+    d = buf.arrays()
+    np.testing.assert_allclose(d["rewards"], [-1.5, -1.0, 0.0, 0.0])
+    np.testing.assert_allclose(d["next_obs"][:, 0], [2, 3, 4, 4])  # s_{t+m}
+    np.testing.assert_allclose(d["discounts"], [0.25, 0.25, 0.25, 0.5])
+    np.testing.assert_allclose(d["mc_returns"], [-1.5, -1.0, 0.0, 0.0])
+    assert buf.episodes_added == 1
+
+
+def _tr(t: int, reward: float, command: np.ndarray | None, open_: bool = False) -> Transition:
+    obs = np.full(OBS, t, np.float32)
+    return Transition(
+        obs, np.full(28, 0.5, np.float32), reward, obs + 1, False, t == 2, Actor.GUIDE, t, 0,
+        open_, command,
+    )  # fmt: skip
+
+
+def test_episode_replay_commits_whole_episodes_in_the_agents_space():
+    command = EpisodeReplay(ReplayBuffer(10, OBS, 6, gamma=0.5, n_step=3), "command")
+    for t in range(3):
+        command.add(_tr(t, -1.0, np.full(6, t / 10, np.float32), open_=t == 2))
+    assert len(command.buffer) == 0  # staged, not committed
+    command.end_episode()
+    d = command.buffer.arrays()
+    np.testing.assert_allclose(d["actions"][:, 0], [0.0, 0.1, 0.2])
+    np.testing.assert_allclose(d["mc_returns"], [-1.75, -1.5, -1.0])  # open at the end: tail 0
+    command.end_episode()  # nothing staged: nothing happens
+    assert len(command.buffer) == 3
+    joint = EpisodeReplay(ReplayBuffer(10, OBS, 28), "joint")
+    joint.add(_tr(0, -1.0, None))
+    joint.end_episode()
+    assert joint.buffer.arrays()["actions"].shape == (1, 28)
+    with pytest.raises(ValueError, match="command_labeler"):
+        command.add(_tr(0, -1.0, None))
+    with pytest.raises(ValueError, match="space"):
+        EpisodeReplay(ReplayBuffer(10, OBS, 6), "pixels")  # type: ignore[arg-type]

@@ -15,7 +15,6 @@ import launch
 import sim
 from episode.types import Actor
 from learner.checkpoint import FORMAT, latest_checkpoint, load_checkpoint
-from learner.config import LearnerOptions, SACOptions
 from learner.metrics import read_csv
 from learner.sac import SACConfig
 from learner.thread import LearnerConfig
@@ -191,20 +190,16 @@ def test_no_jsrl_learns_from_the_same_guide_data_and_rejects_other_shapes(tmp_pa
     assert "obs_dim=12" in line
 
 
-@pytest.mark.parametrize(
-    ("options", "config", "different"),
-    [(SACOptions, SACConfig, {"init_alpha"}), (LearnerOptions, LearnerConfig, set())],
-)
-def test_cli_options_mirror_the_learner_configs(options, config, different):
-    """The torch-free CLI options carry exactly the learner's config fields and defaults."""
-    mine = {f.name: f for f in dataclasses.fields(options)}
-    theirs = {f.name: f for f in dataclasses.fields(config)}
-    assert list(mine) == list(theirs), f"mirror {config.__name__}'s fields in {options.__name__}"
-    for name, f in theirs.items():
-        assert str(mine[name].type) == str(f.type), name
-        if name not in different:
-            assert mine[name].default == f.default, name
-    assert options().build() == config(**dataclasses.asdict(options()))
+def test_train_config_nests_the_learners_own_configs():
+    """One copy of each config: ``TrainConfig`` holds the learner's SACConfig and LearnerConfig."""
+    from learner.config import TrainConfig
+
+    cfg = TrainConfig(run_dir=ROOT / "unused")
+    assert type(cfg.sac) is SACConfig and cfg.sac == SACConfig()
+    assert type(cfg.learner) is LearnerConfig and cfg.learner == LearnerConfig()
+    assert cfg.sac.hidden == 128 and cfg.sac.init_alpha == pytest.approx(0.01)
+    names = {f.name for f in dataclasses.fields(SACConfig)}
+    assert {"n_step", "mc_lower_bound", "backup_entropy", "bc_weight", "bc_decay_updates"} <= names
 
 
 def test_offline_data_joins_the_prior_buffer(tiny_run, tmp_path, capsys):

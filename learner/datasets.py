@@ -1,0 +1,116 @@
+"""Recordings into replay buffers, episode by episode, in the agent's action space.
+
+A recording stores the 28-D env action of every step and, since Command vectors were added,
+``infos/command``. A Command-space agent learns from the Command vectors: recorded ones where
+the dataset has them, otherwise the Command that best explains each 28-D step
+(:class:`teleop.command_space.CommandLabeler`). Whole episodes enter the buffer, so the n-step
+targets and returns-to-go are those of the recorded episodes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from episode.types import Actor
+from learner.replay import ReplayBuffer
+from sim.door import episode_success
+
+Labeler = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+"""``(obs, action, next_obs) -> Command vector`` (a :class:`CommandLabeler`)."""
+
+DEMO_ACTORS = frozenset({Actor.GUIDE, Actor.HUMAN})
+"""Whose steps of a successful episode are demonstrations for behaviour cloning."""
+
+
+def agent_actions(
+    episode: object, space: Literal["command", "joint"], labeler: Labeler | None
+) -> np.ndarray:
+    """An episode's actions in the agent's space: 28-D as recorded, or Command vectors.
+
+    Raises:
+        ValueError: Command space, the episode has no recorded Commands and no labeler.
+
+    """
+    actions = np.asarray(episode.actions, np.float32)  # type: ignore[attr-defined]
+    if space == "joint":
+        return actions
+    commands = episode.commands  # type: ignore[attr-defined]
+    if commands is not None:
+        return np.asarray(commands, np.float32)
+    if labeler is None:
+        raise ValueError("episode has no recorded Commands: a labeler is needed")
+    obs = episode.observations  # type: ignore[attr-defined]
+    return np.stack([labeler(obs[t], actions[t], obs[t + 1]) for t in range(len(actions))])
+
+
+def load_episodes(
+    datasets: Iterable[Path],
+    buffer: ReplayBuffer,
+    *,
+    space: Literal["command", "joint"],
+    labeler: Labeler | None = None,
+    demos: ReplayBuffer | None = None,
+) -> int:
+    """Add every episode of ``datasets`` to ``buffer`` (and the demo steps to ``demos``).
+
+    Args:
+        datasets: Recording directories (missing ones are skipped).
+        buffer: Receives whole episodes.
+        space: The agent's action space.
+        labeler: Labels 28-D steps when a dataset has no recorded Commands.
+        demos: Receives the guide and human steps of successful episodes (behaviour cloning).
+
+    Returns:
+        Transitions added to ``buffer``.
+
+    """
+    from recordings.reader import iter_episodes
+
+    added = 0
+    for dataset in datasets:
+        if not Path(dataset).exists():
+            continue
+        for ep in iter_episodes(dataset):
+            if len(ep) == 0:
+                continue
+            actions = agent_actions(ep, space, labeler)
+            obs = np.asarray(ep.observations, np.float32)
+            open_steps = np.asarray(ep.step_success, bool)
+            buffer.add_episode(
+                obs[:-1],
+                actions,
+                ep.rewards,
+                obs[1:],
+                terminated=bool(ep.terminations[-1]),
+                open_at_end=bool(open_steps[-1]),
+            )
+            added += len(ep)
+            if demos is not None and episode_success(int(open_steps.sum())):
+                add_demo_steps(demos, obs[:-1], actions, np.asarray(ep.actor))
+    return added
+
+
+def add_demo_steps(
+    demos: ReplayBuffer, obs: np.ndarray, actions: np.ndarray, actors: np.ndarray
+) -> int:
+    """Add the guide and human steps of one successful episode to ``demos``; return how many."""
+    keep = np.isin(actors, [int(a) for a in DEMO_ACTORS])
+    n = int(keep.sum())
+    if n:
+        zeros = np.zeros(n, np.float32)
+        demos.add_arrays(obs[keep], actions[keep], zeros, obs[keep], zeros.astype(bool))
+    return n
+
+
+def recorded_steps(datasets: Iterable[Path]) -> int:
+    """Total steps in ``datasets`` (each checked: a bad one is a :class:`UserError`)."""
+    from recordings.reader import summarize
+
+    return sum(summarize(Path(d)).steps for d in datasets if Path(d).exists())
+
+
+__all__ = ["DEMO_ACTORS", "add_demo_steps", "agent_actions", "load_episodes", "recorded_steps"]
