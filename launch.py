@@ -17,14 +17,14 @@ from typing import Annotated, Any, Union
 import tyro
 
 from app.config import AppConfig, ReplayConfig
-from learner.config import EvalConfig, TrainConfig
-from recordings.config import CollectConfig, RecordingsConfig
+from learner.config import CollectConfig, EvalConfig, TrainConfig
+from recordings.config import RecordingsConfig
 from sim.errors import UserError
 
 # subcommand name -> (config type, "module:function" that runs it and returns an exit code)
 COMMANDS: dict[str, tuple[type, str]] = {
     "app": (AppConfig, "app.cli:run_app"),
-    "collect": (CollectConfig, "recordings.cli:run_collect"),
+    "collect": (CollectConfig, "learner.collect:run_collect"),
     "train": (TrainConfig, "learner.cli:run_train"),
     "eval": (EvalConfig, "learner.cli:run_eval"),
     "replay": (ReplayConfig, "app.cli:run_replay"),

@@ -30,7 +30,7 @@ def run_eval(cfg: EvalConfig) -> int:
 
     """
     from learner.checkpoint import load_checkpoint, load_explorer
-    from learner.trainer import evaluate
+    from learner.evaluate import evaluate
 
     _check_eval_args(cfg)
     ckpt = load_checkpoint(cfg.checkpoint, obs_dim=sim.OBS_DIM, act_dim=sim.ACT_DIM)

@@ -1,0 +1,137 @@
+"""Set-up steps of a :class:`~learner.session.LearningSession`: guide data, H1, curriculum.
+
+Kept apart from the session's per-step code: these run once, before the first episode.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+import sim
+from episode.guide import Guide
+from episode.runner import EpisodeRunner
+from episode.types import EpisodeResult
+from learner.config import TrainConfig
+from learner.curriculum import Curriculum, GuideStats, guide_stats, make_curriculum
+from learner.replay import ReplayBuffer
+from learner.run_dir import GUIDE_DATASET, load_recording, open_writer
+from sim.errors import UserError
+
+GUIDE_SEED = 500_000_000
+"""Guide episodes of run seed ``s`` use seeds ``GUIDE_SEED + 10_000 * s + i``."""
+TRAIN_SEED = 1_000_000
+"""Episode ``k`` of run seed ``s`` uses seed ``TRAIN_SEED * (s + 1) + k`` (app and train)."""
+HUMAN_H1 = 120
+"""H1 for a human guide when ``--h1`` is not given (a person opens the door in ~100-150 steps)."""
+
+
+def episode_seed(run_seed: int, episode: int) -> int:
+    """Seed of episode ``episode`` of a run with seed ``run_seed`` (the one seed scheme)."""
+    return TRAIN_SEED * (run_seed + 1) + episode
+
+
+def guide_seed(run_seed: int, episode: int) -> int:
+    """Seed of guide-only episode ``episode`` of a run with seed ``run_seed``."""
+    return GUIDE_SEED + 10_000 * run_seed + episode
+
+
+def guide_data(
+    cfg: TrainConfig,
+    env: Any,
+    guide: Guide | None,
+    offline: ReplayBuffer,
+    saved: dict[str, Any] | None,
+    *,
+    record: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[GuideStats | None, int]:
+    """Record (or, resuming, reload) the guide-only episodes into ``offline``; measure H1.
+
+    Returns:
+        The guide's stats (None when no H1 is needed or known) and the guide-only env steps.
+
+    Raises:
+        UserError: H1 is needed, not given, and the guide never opened the door.
+
+    """
+    dataset = Path(cfg.run_dir) / GUIDE_DATASET
+    if saved:
+        load_recording(offline, dataset)
+        data = saved.get("guide_stats")
+        return (GuideStats(**data) if data else None), int(saved["counters"].get("guide_steps", 0))
+    given = None if cfg.h1 is None else GuideStats(0, None, None, cfg.h1)
+    if guide is None or cfg.guide_episodes == 0:
+        return given, 0
+    if guide.kind == "human":  # a person cannot be measured headless
+        return GuideStats(0, None, None, cfg.h1 or HUMAN_H1), 0
+    results = _run_guide_episodes(cfg, env, guide, offline, dataset if record else None, progress)
+    steps = sum(r.steps for r in results)
+    if cfg.strategy in ("none", "fixed") and cfg.h1 is None and not any(r.success for r in results):
+        return None, steps  # no H1 needed; the episodes are still offline data
+    return guide_stats(results, cfg.h1), steps
+
+
+def _run_guide_episodes(
+    cfg: TrainConfig,
+    env: Any,
+    guide: Guide,
+    offline: ReplayBuffer,
+    dataset: Path | None,
+    progress: Callable[[str], None] | None,
+) -> list[EpisodeResult]:
+    writer = open_writer(dataset, append=True) if dataset is not None else None
+    runner = EpisodeRunner(env, guide, None, recorder=writer, replay=offline)
+    results: list[EpisodeResult] = []
+    n = cfg.guide_episodes
+    try:
+        for i in tqdm(range(n), desc="guide episodes", disable=not cfg.progress, leave=False):
+            if progress is not None:
+                progress(f"measuring the {guide.kind} guide: episode {i + 1}/{n}")
+            results.append(runner.run_episode(guide_seed(cfg.seed, i), sim.EPISODE_STEPS))
+    finally:
+        if writer is not None:
+            writer.close()
+    return results
+
+
+def build_curriculum(
+    cfg: TrainConfig, stats: GuideStats | None, saved: dict[str, Any] | None
+) -> Curriculum:
+    """The curriculum ``cfg.strategy`` names (``make_curriculum``), restored when resuming."""
+    rng = np.random.default_rng([cfg.seed, 17])
+    try:
+        curriculum = make_curriculum(cfg.strategy, stats, cfg.curriculum, rng=rng)
+    except ValueError as e:
+        raise UserError(f"--strategy {cfg.strategy}: {e}") from None
+    if saved and saved.get("curriculum"):
+        try:
+            curriculum.load_state_dict(saved["curriculum"])
+        except (ValueError, KeyError, UserError) as e:
+            raise UserError(
+                f"the checkpoint's curriculum does not fit this run: {e}; start with the same "
+                "--guide/--strategy/--h1, or use another --run-dir"
+            ) from None
+    return curriculum
+
+
+def load_offline_data(cfg: TrainConfig, offline: ReplayBuffer) -> None:
+    """Add every step of ``--offline-data`` to the offline buffer."""
+    for dataset in cfg.offline_data:
+        load_recording(offline, Path(dataset))
+
+
+__all__ = [
+    "GUIDE_SEED",
+    "HUMAN_H1",
+    "TRAIN_SEED",
+    "build_curriculum",
+    "episode_seed",
+    "guide_data",
+    "guide_seed",
+    "load_offline_data",
+]
