@@ -87,6 +87,7 @@ class EpisodeController:
         """Worker errors seen (one line each), in order."""
         self._errors_seen: set[str] = set()
         self._human_mapper_live = False
+        self._news = False
 
     @property
     def runner(self) -> EpisodeRunner:
@@ -246,6 +247,11 @@ class EpisodeController:
                 return  # the pace changes at the handover
 
     # -- workers -----------------------------------------------------------------------------
+    def take_news(self) -> bool:
+        """True once after a new failure was seen (the panel shows it at once)."""
+        news, self._news = self._news, False
+        return news
+
     def check_workers(self) -> bool:
         """Surface worker errors (log, HUD) once each; True if a new one was seen."""
         lines = self.learning.worker_errors()
@@ -262,7 +268,7 @@ class EpisodeController:
                 self._errors_seen.add(line)
                 log.error("%s", line)
                 self.failed.append(line)
-                new = True
+                new = self._news = True
         return new
 
     def recording_failed(self, line: str) -> bool:
@@ -270,6 +276,7 @@ class EpisodeController:
         if self.runner.recorder is None:
             return False
         self.learning.detach_recorder()
+        self._news = True
         log.error("%s", line)
         self.failed.append(line)
         self.alert = "recording failed: new episodes are not saved (Esc quits)"

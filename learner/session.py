@@ -121,7 +121,7 @@ class LearningSession:
             guide or UnusedGuide(),
             self.learning.explorer,
             recorder=self.recorder,
-            replay=self.learning.online if opts.learning else None,
+            replay=self.learning.online,
         )
         history = (saved or {}).get("history") or {}
         self.history: list[tuple[int, bool]] = list(
@@ -184,7 +184,7 @@ class LearningSession:
 
     @property
     def online(self) -> ReplayBuffer | None:
-        """The online replay buffer (None with learning off)."""
+        """The online replay buffer (None with ``guide_only``)."""
         return self.learning.online
 
     def next_seed(self) -> int:

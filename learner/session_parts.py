@@ -92,7 +92,9 @@ class Learning:
         capacity = max(1, cfg.guide_episodes) * sim.EPISODE_STEPS
         self.offline = ReplayBuffer(capacity + recorded_steps(cfg.offline_data), obs_dim, act_dim)
         load_offline_data(cfg, self.offline)
-        self.online = ReplayBuffer(cfg.buffer_capacity, obs_dim, act_dim) if opts.learning else None
+        self.online = (
+            None if opts.guide_only else ReplayBuffer(cfg.buffer_capacity, obs_dim, act_dim)
+        )
         record = opts.record and opts.run_files
         self.guide_stats, self.guide_steps = guide_data(
             cfg, env, guide, self.offline, saved, record=record, progress=progress

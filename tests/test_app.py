@@ -19,6 +19,7 @@ from app.layout import PANEL_WIDTH, window_size
 from app.session import Phase
 from episode.types import Actor
 from guides.dagger import describe_status
+from learner.session_setup import episode_seed
 from sim.door import OBS_PALM
 
 VIEW = 240
@@ -200,10 +201,10 @@ def test_learner_trains_while_the_window_runs_then_resume(surface, tmp_path):
     app.start()
     for _ in range(2000):
         app.frame()
-        view = app.learning.learner_view()
+        view = app.episodes.learner_view()
         if view is not None and view.updates > 0 and len(app.plot.hs) >= 2:
             break
-    view = app.learning.learner_view()
+    view = app.episodes.learner_view()
     assert view is not None and view.error is None
     assert view.updates > 0 and view.online >= 100
     episodes = len(app.plot.hs)
@@ -213,9 +214,9 @@ def test_learner_trains_while_the_window_runs_then_resume(surface, tmp_path):
     resumed = make_app(surface, run_dir, guide="scripted", h=20)
     try:
         assert resumed.plot.hs[:episodes] == app.plot.hs[:episodes]
-        assert len(resumed.learning.online) >= app.learning.history.env_steps - 1
+        assert len(resumed.learning.online) >= app.learning.env_steps - 1
         resumed.start()
-        assert resumed._seed == app.learning.history.episodes  # seeds go on, not repeat
+        assert resumed.episodes.seed == episode_seed(0, app.learning.counters.episodes)  # no repeat
     finally:
         resumed.shutdown()
 
@@ -347,9 +348,9 @@ def test_a_failed_imitation_trainer_reaches_the_hud_and_the_log(surface, tmp_pat
         app.assist.trainer.add_demos(bad, np.zeros((3, 28)))
         for _ in range(50):
             app.frame()
-            if app.assist.error_line() and app.learning.failed:
+            if app.assist.error_line() and app.episodes.failed:
                 break
-        assert any("imitation trainer failed" in line for line in app.learning.failed)
+        assert any("imitation trainer failed" in line for line in app.episodes.failed)
         assert "imitation trainer failed" in app.session.message
         status = app.hud_state().imitation
         assert status is not None and status.error

@@ -17,9 +17,9 @@ from episode.types import Actor
 from learner.checkpoint import FORMAT, latest_checkpoint, load_checkpoint
 from learner.config import LearnerOptions, SACOptions
 from learner.metrics import read_csv
+from learner.run_dir import GUIDE_DATASET, TRAIN_DATASET
 from learner.sac import SACConfig
 from learner.thread import LearnerConfig
-from learner.run_dir import GUIDE_DATASET, TRAIN_DATASET
 from recordings.reader import iter_episodes, load_transitions
 from tests.conftest import ROOT
 
