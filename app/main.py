@@ -38,15 +38,19 @@ from app.devices import DeviceHub
 from app.episodes import EpisodeController
 from app.hud import Hud, HudState, LearnerView, RecordingView, draw_view_frame
 from app.layout import panel_rect, timeline_rect, view_rect
+from app.plot import HorizonPlot
 from app.scene_view import SceneView
 from app.session import Pacing, Phase, Session
 from app.theme import Fonts, TextCache
-from app.timeline import draw_timeline
+from app.timeline import EpisodeTrack, draw_timeline
 from episode.guide import Guide, GuideError
 from episode.runner import EpisodeRunner
+from episode.types import Actor
+from guides.dagger import DaggerLoop
 from guides.factory import mapper_for, register
 from guides.human import HumanGuide
 from learner.checkpoint import no_interrupts
+from learner.session import LearningSession
 from recordings.writer import RecordingError
 from teleop.gamepad import GamepadConfig, GamepadDevice
 from teleop.keyboard import KeyboardConfig, KeyboardDevice
@@ -127,7 +131,7 @@ class App:
 
     # -- what the controller holds (read by tests, benchmarks and the HUD) ---------------------
     @property
-    def learning(self):  # noqa: ANN201  (the LearningSession; typed in app.episodes)
+    def learning(self) -> LearningSession:
         """The one learning session."""
         return self.episodes.learning
 
@@ -137,17 +141,17 @@ class App:
         return self.episodes.runner
 
     @property
-    def plot(self):  # noqa: ANN201
+    def plot(self) -> HorizonPlot:
         """The horizon plot."""
         return self.episodes.plot
 
     @property
-    def track(self):  # noqa: ANN201
+    def track(self) -> EpisodeTrack:
         """This episode's timeline."""
         return self.episodes.track
 
     @property
-    def assist(self):  # noqa: ANN201
+    def assist(self) -> DaggerLoop:
         """The DAgger loop."""
         return self.episodes.assist
 
@@ -173,7 +177,7 @@ class App:
         """Pin h (None: follow the curriculum)."""
         self.episodes.pin_h(h)
 
-    def actor_now(self):  # noqa: ANN201
+    def actor_now(self) -> Actor:
         """Who acts at the next step."""
         return self.episodes.actor_now()
 

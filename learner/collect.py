@@ -16,7 +16,7 @@ from tqdm import tqdm
 
 from episode.guide import Guide
 from learner.config import CollectConfig, CurriculumConfig, TrainConfig
-from learner.session import LearningSession, SessionOptions
+from learner.session import GuideFactory, LearningSession, SessionOptions
 from sim.door import EPISODE_STEPS, normalized_score
 from sim.errors import UserError
 
@@ -113,8 +113,14 @@ def collect_episodes(
     return stats
 
 
-def run_collect(cfg: CollectConfig) -> int:
-    """``collect``: record guide episodes headless; print a summary. Returns the exit code."""
+def run_collect(cfg: CollectConfig, make_guide: GuideFactory) -> int:
+    """``collect``: record guide episodes headless; print a summary. Returns the exit code.
+
+    Args:
+        cfg: What to record.
+        make_guide: Builds ``--guide`` (``guides.factory.make_guide``; ``launch.py`` hands it in).
+
+    """
     from recordings.layout import dataset_paths
 
     if cfg.episodes < 1:
@@ -123,7 +129,6 @@ def run_collect(cfg: CollectConfig) -> int:
     if paths.exists() and not cfg.append:  # checked before the env and guide are built
         raise UserError(f"dataset {paths.dataset} exists; pass --append to add to it")
     import sim
-    from guides.factory import make_guide
 
     env = sim.make_door()
     try:

@@ -25,7 +25,6 @@ import dataclasses
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,8 +39,8 @@ from learner.config import TrainConfig
 from learner.evaluate import UnusedGuide
 from learner.metrics import MetricsLog
 from learner.replay import ReplayBuffer
-from learner.run_dir import TRAIN_DATASET, online_datasets, open_writer, prepare_run_dir
-from learner.session_parts import Counters, Learning, episode_row
+from learner.run_dir import online_datasets, open_writer, prepare_run_dir
+from learner.session_parts import Counters, Learning, SessionOptions, episode_row
 from learner.session_setup import episode_seed
 from learner.thread import LearnerStats
 
@@ -51,34 +50,9 @@ StepObserver = Callable[[Transition], None]
 """Called after every step with its transition."""
 EpisodeObserver = Callable[[EpisodeResult, bool], None]
 """Called when an episode ends: its result, and whether it ran to its end (else: cut short)."""
-
-
-@dataclass(frozen=True)
-class SessionOptions:
-    """How a session runs (the settings that are not the run's: see ``TrainConfig``)."""
-
-    learning: bool = True
-    """Train the explorer in the learner thread (off: ``collect``, the app's ``--no-learner``)."""
-    paced: bool = True
-    """Keep the update-to-data ratio exact (``train``); False: the learner runs free (the app)."""
-    dataset: Path = TRAIN_DATASET
-    """Where episodes are recorded, relative to the run directory (or absolute)."""
-    record: bool = True
-    """Record every episode (and the guide-only ones)."""
-    guide_only: bool = False
-    """No explorer at all: the guide acts every step (``collect``)."""
-    run_files: bool = True
-    """Write ``config.json``, metrics and checkpoints to the run directory (off: ``collect``)."""
-    strict_run_dir: bool = True
-    """``train``'s run-directory rules (see :func:`learner.run_dir.prepare_run_dir`)."""
-    plots: bool = True
-    """Draw the PNG plots at exit."""
-    first_seed: int | None = None
-    """Episode ``k`` uses seed ``first_seed + k`` (``collect``); None: the run's seed scheme."""
-    append: bool = True
-    """Append to an existing dataset (``collect`` refuses unless ``--append``)."""
-    author: str | None = None
-    """Author written to the dataset's metadata."""
+GuideFactory = Callable[..., Guide]
+"""Builds a guide from its spec: ``make_guide(spec, env, seed=seed)`` (``guides.factory``,
+handed in by ``launch.py``: the session never parses a guide spec)."""
 
 
 class LearningSession:
@@ -395,4 +369,11 @@ def one_line(error: object) -> str:
     return lines[-1] if lines else type(error).__name__
 
 
-__all__ = ["EpisodeObserver", "LearningSession", "SessionOptions", "StepObserver", "one_line"]
+__all__ = [
+    "EpisodeObserver",
+    "GuideFactory",
+    "LearningSession",
+    "SessionOptions",
+    "StepObserver",
+    "one_line",
+]

@@ -1,7 +1,8 @@
 """The learning side of a session: agent, explorer, buffers, weight slot, learner thread.
 
 :class:`Learning` builds them from a ``TrainConfig`` (restoring a checkpoint when resuming)
-and holds the payload of the one checkpoint format; :class:`Counters` is the run's progress.
+and holds the payload of the one checkpoint format; :class:`Counters` is the run's progress;
+:class:`SessionOptions` says how a session runs.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -26,17 +27,42 @@ from learner.explorer import Explorer
 from learner.metrics import LOSS_KEYS, EvalSummary, MetricsLog
 from learner.replay import ReplayBuffer
 from learner.rng_state import rng_states, set_rng_states
-from learner.run_dir import config_to_dict, load_recording, recorded_steps
+from learner.run_dir import TRAIN_DATASET, config_to_dict, load_recording, recorded_steps
 from learner.sac import SACAgent
 from learner.session_setup import build_curriculum, guide_data, load_offline_data
 from learner.thread import LearnerStats, LearnerThread, WeightSlot
 from sim.errors import UserError
 
-if TYPE_CHECKING:
-    from learner.session import SessionOptions
-
 PLOT_EVERY_S = 60.0
 """Refresh the PNG plots after an evaluation at most this often (and always at exit)."""
+
+
+@dataclass(frozen=True)
+class SessionOptions:
+    """How a session runs (the settings that are not the run's: see ``TrainConfig``)."""
+
+    learning: bool = True
+    """Train the explorer in the learner thread (off: ``collect``, the app's ``--no-learner``)."""
+    paced: bool = True
+    """Keep the update-to-data ratio exact (``train``); False: the learner runs free (the app)."""
+    dataset: Path = TRAIN_DATASET
+    """Where episodes are recorded, relative to the run directory (or absolute)."""
+    record: bool = True
+    """Record every episode (and the guide-only ones)."""
+    guide_only: bool = False
+    """No explorer at all: the guide acts every step (``collect``)."""
+    run_files: bool = True
+    """Write ``config.json``, metrics and checkpoints to the run directory (off: ``collect``)."""
+    strict_run_dir: bool = True
+    """``train``'s run-directory rules (see :func:`learner.run_dir.prepare_run_dir`)."""
+    plots: bool = True
+    """Draw the PNG plots at exit."""
+    first_seed: int | None = None
+    """Episode ``k`` uses seed ``first_seed + k`` (``collect``); None: the run's seed scheme."""
+    append: bool = True
+    """Append to an existing dataset (``collect`` refuses unless ``--append``)."""
+    author: str | None = None
+    """Author written to the dataset's metadata."""
 
 
 @dataclass
@@ -262,4 +288,4 @@ def episode_row(
     return row
 
 
-__all__ = ["PLOT_EVERY_S", "Counters", "Learning", "episode_row"]
+__all__ = ["PLOT_EVERY_S", "Counters", "Learning", "SessionOptions", "episode_row"]

@@ -28,26 +28,32 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from episode.guide import Guide
 from episode.types import EpisodeResult
 from learner.checkpoint import no_interrupts
 from learner.config import TrainConfig
 from learner.run_dir import check_run_dir, check_values
-from learner.session import LearningSession, SessionOptions
+from learner.session import GuideFactory, LearningSession, SessionOptions
 from sim.errors import UserError
 
 SUCCESS_WINDOW = 20
 """Training episodes in the success rate shown on the progress bar."""
 
 
-def run_train(cfg: TrainConfig) -> int:
-    """Train as ``cfg`` says; return 0 when done, 130 when interrupted (Ctrl-C)."""
+def run_train(cfg: TrainConfig, make_guide: GuideFactory) -> int:
+    """Train as ``cfg`` says; return 0 when done, 130 when interrupted (Ctrl-C).
+
+    Args:
+        cfg: The run's settings.
+        make_guide: Builds ``--guide`` (``guides.factory.make_guide``; ``launch.py`` hands it in).
+
+    """
     check_train_values(cfg)
     check_run_dir(cfg)  # before the guide is built: a bad run directory fails fast
     import sim
 
     env = sim.make_door()
-    session = LearningSession(cfg, make_train_guide(cfg, env), SessionOptions(), env=env)
+    guide = None if cfg.guide == "none" else make_guide(cfg.guide, env, seed=cfg.seed)
+    session = LearningSession(cfg, guide, SessionOptions(), env=env)
     return train_loop(session)
 
 
@@ -62,15 +68,6 @@ def check_train_values(cfg: TrainConfig) -> None:
         raise UserError(
             f"--strategy {cfg.strategy} needs --guide-episodes > 0 (to measure H1) or --h1"
         )
-
-
-def make_train_guide(cfg: TrainConfig, env: Any) -> Guide | None:
-    """The guide ``--guide`` names (None for ``none``), built at the edge."""
-    if cfg.guide == "none":
-        return None
-    from guides.factory import make_guide
-
-    return make_guide(cfg.guide, env, seed=cfg.seed)
 
 
 def train_loop(session: LearningSession) -> int:
@@ -148,4 +145,4 @@ def print_summary(session: LearningSession) -> None:
     print(f"run directory: {session.run_dir} (metrics/, plots/, checkpoints/, episodes/)")
 
 
-__all__ = ["check_train_values", "make_train_guide", "run_train", "train_loop"]
+__all__ = ["check_train_values", "run_train", "train_loop"]
