@@ -80,16 +80,18 @@ class LearningSession:
         self.cfg = prepare_run_dir(cfg, strict=opts.strict_run_dir) if opts.run_files else cfg
         self.run_dir = Path(cfg.run_dir)
         self.env = env if env is not None else sim.make_door()
-        self.guide = guide
         saved = self._load_saved(progress)
-        self.counters = Counters(**saved["counters"]) if saved else Counters()
+        self.counters = Counters.from_checkpoint(saved)
         self.learning = Learning(self.cfg, self.env, guide, opts, saved, progress)
         if not saved:
             self.counters.guide_steps = self.learning.guide_steps
         self.metrics = MetricsLog(self.run_dir / "metrics") if opts.run_files else None
         if saved and self.metrics is not None:
             self.metrics.truncate_after(self.counters.env_steps)
-        self.recorder = self._open_recorder(bool(saved)) if opts.record else None
+        if saved and self.learning.online is not None:
+            for dataset in online_datasets(self.run_dir):  # an app and a train run alike
+                self.learning.load_online(dataset)
+        self.recorder = self._open_recorder() if opts.record else None
         self.runner = EpisodeRunner(
             self.env,
             guide or UnusedGuide(),
@@ -97,7 +99,7 @@ class LearningSession:
             recorder=self.recorder,
             replay=self.learning.online,
         )
-        history = (saved or {}).get("history") or {}
+        history = (saved or {}).get("history") or (saved or {}).get("app") or {}
         self.history: list[tuple[int, bool]] = list(
             zip(history.get("hs", []), history.get("successes", []), strict=True)
         )
@@ -119,11 +121,8 @@ class LearningSession:
             progress(f"resuming the session in {self.run_dir}")
         return ckpt_io.load_checkpoint(self.run_dir, obs_dim=sim.OBS_DIM, act_dim=sim.ACT_DIM)
 
-    def _open_recorder(self, resumed: bool) -> Any:
+    def _open_recorder(self) -> Any:
         path = self.run_dir / self.options.dataset
-        if resumed and self.learning.online is not None:
-            for dataset in online_datasets(self.run_dir):  # an app and a train run alike
-                self.learning.load_online(dataset)
         return open_writer(path, append=self.options.append, author=self.options.author)
 
     # -- observers ---------------------------------------------------------------------------

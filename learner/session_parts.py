@@ -84,6 +84,19 @@ class Counters:
     wall_s: float = 0.0
     """Wall time spent in earlier sessions."""
 
+    @classmethod
+    def from_checkpoint(cls, saved: dict[str, Any] | None) -> Counters:
+        """The counters a checkpoint saved (zeros for a new run).
+
+        A checkpoint of the app before the one session kept its counts under ``"app"``.
+        """
+        if not saved:
+            return cls()
+        if "counters" in saved:
+            return cls(**saved["counters"])
+        app = saved.get("app") or {}
+        return cls(env_steps=int(app.get("env_steps", 0)), episodes=int(app.get("episodes", 0)))
+
 
 class Learning:
     """The session's learning pieces (see the module docstring).
@@ -133,7 +146,7 @@ class Learning:
         self.slot = WeightSlot()
         if self.agent is not None:
             self.slot.publish(self.agent.actor_state_dict())
-        episodes = int(saved["counters"]["episodes"]) if saved else 0
+        episodes = Counters.from_checkpoint(saved).episodes
         self.thread = self._make_thread(episodes) if opts.learning else None
         self._eval_env: Any = None
         self._eval_explorer: Explorer | None = None

@@ -63,7 +63,8 @@ def guide_data(
     if saved:
         load_recording(offline, dataset)
         data = saved.get("guide_stats")
-        return (GuideStats(**data) if data else None), int(saved["counters"].get("guide_steps", 0))
+        steps = int((saved.get("counters") or {}).get("guide_steps", 0))
+        return (GuideStats(**data) if data else None), steps
     given = None if cfg.h1 is None else GuideStats(0, None, None, cfg.h1)
     if guide is None or cfg.guide_episodes == 0:
         return given, 0
