@@ -38,19 +38,14 @@ from app.devices import DeviceHub
 from app.episodes import EpisodeController
 from app.hud import Hud, HudState, LearnerView, RecordingView, draw_view_frame
 from app.layout import panel_rect, timeline_rect, view_rect
-from app.plot import HorizonPlot
 from app.scene_view import SceneView
 from app.session import Pacing, Phase, Session
 from app.theme import Fonts, TextCache
-from app.timeline import EpisodeTrack, draw_timeline
+from app.timeline import draw_timeline
 from episode.guide import Guide, GuideError
-from episode.runner import EpisodeRunner
-from episode.types import Actor
-from guides.dagger import DaggerLoop
 from guides.factory import mapper_for, register
 from guides.human import HumanGuide
 from learner.checkpoint import no_interrupts
-from learner.session import LearningSession
 from recordings.writer import RecordingError
 from teleop.gamepad import GamepadConfig, GamepadDevice
 from teleop.keyboard import KeyboardConfig, KeyboardDevice
@@ -128,62 +123,6 @@ class App:
         self._slow: tuple[float, LearnerView | None, RecordingView | None, float] | None = None
         self.profile: list[tuple[float, float, bool]] | None = None
         """Set to a list to collect (events+steps s, drawing s, view rendered) per frame."""
-
-    # -- what the controller holds (read by tests, benchmarks and the HUD) ---------------------
-    @property
-    def learning(self) -> LearningSession:
-        """The one learning session."""
-        return self.episodes.learning
-
-    @property
-    def runner(self) -> EpisodeRunner:
-        """The session's episode runner."""
-        return self.episodes.runner
-
-    @property
-    def plot(self) -> HorizonPlot:
-        """The horizon plot."""
-        return self.episodes.plot
-
-    @property
-    def track(self) -> EpisodeTrack:
-        """This episode's timeline."""
-        return self.episodes.track
-
-    @property
-    def assist(self) -> DaggerLoop:
-        """The DAgger loop."""
-        return self.episodes.assist
-
-    @property
-    def pinned_h(self) -> int | None:
-        """The pinned guide horizon (None: the curriculum's)."""
-        return self.episodes.pinned_h
-
-    @property
-    def alert(self) -> str:
-        """A lasting problem shown in red on the panel."""
-        return self.episodes.alert
-
-    def guide_choices(self) -> list[str]:
-        """Guide specs the G key cycles through."""
-        return self.episodes.guide_choices()
-
-    def cycle_guide(self) -> str:
-        """Choose the next guide kind; it takes over at the next episode."""
-        return self.episodes.cycle_guide()
-
-    def pin_h(self, h: int | None) -> None:
-        """Pin h (None: follow the curriculum)."""
-        self.episodes.pin_h(h)
-
-    def actor_now(self) -> Actor:
-        """Who acts at the next step."""
-        return self.episodes.actor_now()
-
-    def new_episode(self, now: float) -> None:
-        """End the episode in progress (kept, truncated) and begin a new one."""
-        self.episodes.new_episode(now)
 
     # -- events ------------------------------------------------------------------------------
     def handle_events(self, now: float) -> None:
@@ -268,8 +207,8 @@ class App:
         if self.view.notice:
             self.session.message, self.view.notice = self.view.notice, ""
         self._view_overlay(view_rect(v))
-        draw_timeline(self.surface, timeline_rect(v), self.track, self.fonts, self.text)
-        self.hud.draw_panel(self.surface, panel_rect(v), self.hud_state(), self.plot)
+        draw_timeline(self.surface, timeline_rect(v), self.episodes.track, self.fonts, self.text)
+        self.hud.draw_panel(self.surface, panel_rect(v), self.hud_state(), self.episodes.plot)
         if self.session.help_visible:
             self.hud.draw_help(self.surface)
 
@@ -279,8 +218,10 @@ class App:
             Phase.PAUSED: "Paused",
         }.get(self.session.phase, "")
         if self.session.phase is Phase.EPISODE_DONE:
-            banner = "Door open!" if self.track.opened_at is not None else "Episode over"
-        draw_view_frame(self.surface, rect, self.actor_now(), banner, self.fonts, self.text)
+            banner = "Door open!" if self.episodes.track.opened_at is not None else "Episode over"
+        draw_view_frame(
+            self.surface, rect, self.episodes.actor_now(), banner, self.fonts, self.text
+        )
 
     def _slow_parts(self) -> tuple[LearnerView | None, RecordingView | None, float]:
         """Learner and recorder status and the FPS figure, refreshed 4 times a second."""
@@ -295,15 +236,15 @@ class App:
         ep = self.episodes
         status = ep.learning.curriculum.status()
         learner, recording, fps = self._slow_parts()
-        guide = self.runner.guide
+        guide = self.episodes.runner.guide
         return HudState(
-            actor=self.actor_now(),
-            guide_kind=self.assist.label(guide) or str(getattr(guide, "kind", "?")),
+            actor=self.episodes.actor_now(),
+            guide_kind=self.episodes.assist.label(guide) or str(getattr(guide, "kind", "?")),
             phase=self.session.phase,
-            t=self.runner.t,
+            t=self.episodes.runner.t,
             steps=sim.EPISODE_STEPS,
-            h=self.runner.h,
-            h_pinned=self.pinned_h is not None,
+            h=self.episodes.runner.h,
+            h_pinned=self.episodes.pinned_h is not None,
             h1=status.H1,
             stage=status.stage,
             n_stages=status.n_stages,
@@ -316,9 +257,9 @@ class App:
             next_guide=ep.next_guide or "",
             learner=learner,
             recording=recording,
-            imitation=self.assist.status() if self.assist.enabled else None,
+            imitation=self.episodes.assist.status() if self.episodes.assist.enabled else None,
             message=self.session.message,
-            alert=self.alert,
+            alert=self.episodes.alert,
             fps=fps,
             devices=self.devices.describe(),
         )
@@ -349,8 +290,8 @@ class App:
         if self._started:
             return
         self._started = True
-        self.learning.start()
-        self.new_episode(time.perf_counter())
+        self.episodes.learning.start()
+        self.episodes.new_episode(time.perf_counter())
 
     def run(self, max_frames: int | None = None) -> int:
         """Run until closed (or ``max_frames``); shut down cleanly; return the exit code."""

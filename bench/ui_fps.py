@@ -92,7 +92,7 @@ def _interleave(app: object, rounds: int, window: float) -> dict[str, object]:
     The same learner thread in the same process, so load from other processes on a shared
     machine hits both sides alike.
     """
-    thread = app.learning.learning.thread  # type: ignore[attr-defined]
+    thread = app.episodes.learning.learning.thread  # type: ignore[attr-defined]
     rates: dict[str, list[float]] = {"idle": [], "app": []}
     for _ in range(rounds):
         for mode in ("idle", "app"):
@@ -145,8 +145,8 @@ def app_phase(
                 first_update = (now, view_stats.updates)
         final = app.episodes.learner_view()
         t_final = time.perf_counter()
-        episodes = len(app.plot.hs)
-        env_steps = app.learning.env_steps
+        episodes = len(app.episodes.plot.hs)
+        env_steps = app.episodes.learning.env_steps
         profile = list(app.profile)
         interleaved = _interleave(app, rounds, window)
         code = app.run(max_frames=app.frames)  # shut down: flush, checkpoint
