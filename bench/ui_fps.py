@@ -92,7 +92,7 @@ def _interleave(app: object, rounds: int, window: float) -> dict[str, object]:
     The same learner thread in the same process, so load from other processes on a shared
     machine hits both sides alike.
     """
-    thread = app.episodes.learning.learning.thread  # type: ignore[attr-defined]
+    thread = app.episodes.learning.parts.thread  # type: ignore[attr-defined]
     rates: dict[str, list[float]] = {"idle": [], "app": []}
     for _ in range(rounds):
         for mode in ("idle", "app"):

@@ -40,7 +40,7 @@ from learner.evaluate import UnusedGuide
 from learner.metrics import MetricsLog
 from learner.replay import ReplayBuffer
 from learner.run_dir import online_datasets, open_writer, prepare_run_dir
-from learner.session_parts import Counters, Learning, SessionOptions, episode_row
+from learner.session_parts import Counters, LearningParts, SessionOptions, episode_row
 from learner.session_setup import episode_seed
 from learner.thread import LearnerStats
 
@@ -82,22 +82,22 @@ class LearningSession:
         self.env = env if env is not None else sim.make_door()
         saved = self._load_saved(progress)
         self.counters = Counters.from_checkpoint(saved)
-        self.learning = Learning(self.cfg, self.env, guide, opts, saved, progress)
+        self.parts = LearningParts(self.cfg, self.env, guide, opts, saved, progress)
         if not saved:
-            self.counters.guide_steps = self.learning.guide_steps
+            self.counters.guide_steps = self.parts.guide_steps
         self.metrics = MetricsLog(self.run_dir / "metrics") if opts.run_files else None
         if saved and self.metrics is not None:
             self.metrics.truncate_after(self.counters.env_steps)
-        if saved and self.learning.online is not None:
+        if saved and self.parts.online is not None:
             for dataset in online_datasets(self.run_dir):  # an app and a train run alike
-                self.learning.load_online(dataset)
+                self.parts.load_online(dataset)
         self.recorder = self._open_recorder() if opts.record else None
         self.runner = EpisodeRunner(
             self.env,
             guide or UnusedGuide(),
-            self.learning.explorer,
+            self.parts.explorer,
             recorder=self.recorder,
-            replay=self.learning.online,
+            replay=self.parts.online,
         )
         history = (saved or {}).get("history") or (saved or {}).get("app") or {}
         self.history: list[tuple[int, bool]] = list(
@@ -148,17 +148,17 @@ class LearningSession:
     @property
     def curriculum(self) -> Any:
         """The run's curriculum (``horizon()``, ``status()``)."""
-        return self.learning.curriculum
+        return self.parts.curriculum
 
     @property
     def explorer(self) -> Any:
         """The explorer policy (None with ``guide_only``)."""
-        return self.learning.explorer
+        return self.parts.explorer
 
     @property
     def online(self) -> ReplayBuffer | None:
         """The online replay buffer (None with ``guide_only``)."""
-        return self.learning.online
+        return self.parts.online
 
     def next_seed(self) -> int:
         """Seed of the next episode."""
@@ -168,7 +168,7 @@ class LearningSession:
 
     def learner_stats(self) -> LearnerStats | None:
         """The learner thread's stats (None when learning is off)."""
-        return None if self.learning.thread is None else self.learning.thread.stats()
+        return None if self.parts.thread is None else self.parts.thread.stats()
 
     # -- episodes ----------------------------------------------------------------------------
     def start(self) -> None:
@@ -176,7 +176,7 @@ class LearningSession:
         if self._started:
             return
         self._started = True
-        self.learning.start()
+        self.parts.start()
         self._evaluate_if_due()
 
     def begin_episode(self, h: int | None = None, guide: Guide | None = None) -> tuple[int, int]:
@@ -195,8 +195,8 @@ class LearningSession:
             self.end_episode()
         if guide is not None:
             self.runner.guide = guide
-        if self.learning.sync_explorer():
-            log.info("explorer now acts with weights v%d", self.learning.explorer.version)
+        if self.parts.sync_explorer():
+            log.info("explorer now acts with weights v%d", self.parts.explorer.version)
         if h is None:
             h = min(self.curriculum.horizon(), sim.EPISODE_STEPS)
         seed = self.next_seed()
@@ -207,15 +207,15 @@ class LearningSession:
 
     def step(self, human_action: np.ndarray | None = None) -> Transition:
         """One env step (an intervention when ``human_action`` is given); observers see it."""
-        if self.options.paced and self.learning.thread is not None:
-            self.learning.thread.wait_for_budget()
+        if self.options.paced and self.parts.thread is not None:
+            self.parts.thread.wait_for_budget()
         t = self.runner.t
         try:
             tr = self.runner.step(human_action)
         finally:
             if self.runner.t > t:  # a recorder error at the episode's end: the step was taken
                 self.counters.env_steps += 1
-                self.learning.report_env_steps(self.counters.env_steps - self._step_offset)
+                self.parts.report_env_steps(self.counters.env_steps - self._step_offset)
         for observer in self._step_observers:
             observer(tr)
         return tr
@@ -258,7 +258,7 @@ class LearningSession:
         self.history.append((result.h, result.open_at_end))
         if self.metrics is not None:
             self.metrics.log_episode(
-                episode_row(result, stage, c, self.curriculum, self.learning, self._wall())
+                episode_row(result, stage, c, self.curriculum, self.parts, self._wall())
             )
         self._evaluate_if_due()
         if c.env_steps >= c.next_checkpoint and c.env_steps > 0:
@@ -290,15 +290,15 @@ class LearningSession:
     # -- evaluation and saving -------------------------------------------------------------
     def _evaluate_if_due(self, final: bool = False) -> None:
         c, cfg = self.counters, self.cfg
-        if self.metrics is None or cfg.eval_episodes == 0 or self.learning.explorer is None:
+        if self.metrics is None or cfg.eval_episodes == 0 or self.parts.explorer is None:
             return
-        last = self.learning.last_eval_steps
+        last = self.parts.last_eval_steps
         if c.env_steps >= c.next_eval or (final and last != c.env_steps):
-            self.learning.evaluate(self.metrics, c, self._wall())
+            self.parts.evaluate(self.metrics, c, self._wall())
             while c.next_eval <= c.env_steps:
                 c.next_eval += cfg.eval_every
             if self.options.plots:
-                self.learning.plot_now(self.run_dir)
+                self.parts.plot_now(self.run_dir)
 
     def finish(self) -> None:
         """The final evaluation (unless one ran at this step already)."""
@@ -306,16 +306,16 @@ class LearningSession:
 
     def save(self) -> Path | None:
         """Save the one checkpoint format (skipped if the learner died mid-update)."""
-        if not self.options.run_files or self.learning.agent is None:
+        if not self.options.run_files or self.parts.agent is None:
             return None
-        if self.learning.thread is not None and self.learning.thread.error is not None:
+        if self.parts.thread is not None and self.parts.thread.error is not None:
             log.warning("no checkpoint: the learner thread failed, its state is not trusted")
             return None
         c = self.counters
         counters = dataclasses.replace(
-            c, updates=c.updates + self.learning.updates(), wall_s=self._wall()
+            c, updates=c.updates + self.parts.updates(), wall_s=self._wall()
         )
-        payload = self.learning.checkpoint_payload(self.cfg, counters)
+        payload = self.parts.checkpoint_payload(self.cfg, counters)
         payload["history"] = {
             "hs": [int(h) for h, _ in self.history],
             "successes": [bool(s) for _, s in self.history],
@@ -329,7 +329,7 @@ class LearningSession:
     def worker_errors(self) -> list[str]:
         """One line per failed worker thread (learner, recorder)."""
         errors = []
-        thread = self.learning.thread
+        thread = self.parts.thread
         if thread is not None and thread.error is not None:
             errors.append(f"learner thread failed: {one_line(thread.error)}")
         if self.recorder is not None and self.recorder.error is not None:
@@ -342,13 +342,13 @@ class LearningSession:
         Every step is tried; the errors are returned (not raised) so the caller reports all.
         """
         errors: list[BaseException] = []
-        steps: list[Callable[[], object]] = [self.abort_episode, self.learning.stop, self.save]
+        steps: list[Callable[[], object]] = [self.abort_episode, self.parts.stop, self.save]
         if self.recorder is not None:
             steps.append(self.recorder.close)
         if self.metrics is not None:
             steps.append(self.metrics.close)
             if self.options.plots:
-                steps.append(lambda: self.learning.plot_now(self.run_dir, force=True))
+                steps.append(lambda: self.parts.plot_now(self.run_dir, force=True))
         for step in steps:
             try:
                 step()

@@ -1,6 +1,6 @@
 """The learning side of a session: agent, explorer, buffers, weight slot, learner thread.
 
-:class:`Learning` builds them from a ``TrainConfig`` (restoring a checkpoint when resuming)
+:class:`LearningParts` builds them from a ``TrainConfig`` (restoring a checkpoint when resuming)
 and holds the payload of the one checkpoint format; :class:`Counters` is the run's progress;
 :class:`SessionOptions` says how a session runs.
 """
@@ -98,7 +98,7 @@ class Counters:
         return cls(env_steps=int(app.get("env_steps", 0)), episodes=int(app.get("episodes", 0)))
 
 
-class Learning:
+class LearningParts:
     """The session's learning pieces (see the module docstring).
 
     Args:
@@ -272,11 +272,11 @@ def episode_row(
     stage: int,
     c: Counters,
     curriculum: Curriculum,
-    learning: Learning,
+    parts: LearningParts,
     wall: float,
 ) -> dict[str, Any]:
     """The ``episodes.csv`` row of a finished episode."""
-    status, stats = curriculum.status(), learning.stats()
+    status, stats = curriculum.status(), parts.stats()
     row: dict[str, Any] = {
         "env_steps": c.env_steps,
         "episode": c.episodes,
@@ -301,4 +301,4 @@ def episode_row(
     return row
 
 
-__all__ = ["PLOT_EVERY_S", "Counters", "Learning", "SessionOptions", "episode_row"]
+__all__ = ["PLOT_EVERY_S", "Counters", "LearningParts", "SessionOptions", "episode_row"]

@@ -103,8 +103,8 @@ def train_loop(session: LearningSession) -> int:
     bar.close()
     with no_interrupts():
         errors = session.close()
-    if session.learning.thread is not None:
-        session.learning.thread.raise_if_failed()
+    if session.parts.thread is not None:
+        session.parts.thread.raise_if_failed()
     if errors:
         raise errors[0]
     if interrupted:
@@ -119,20 +119,20 @@ def _on_episode(
     if not finished:
         return
     recent.append(result)
-    status, stats = session.curriculum.status(), session.learning.stats()
+    status, stats = session.curriculum.status(), session.parts.stats()
     post: dict[str, Any] = {"h": status.h}
     if status.n_stages > 1:
         post["stage"] = f"{status.stage}/{status.n_stages - 1}"
     post["succ"] = f"{np.mean([r.success for r in recent]):.0%}"
-    if session.learning.last_eval is not None:
-        post["eval"] = f"{session.learning.last_eval.success_rate:.0%}"
+    if session.parts.last_eval is not None:
+        post["eval"] = f"{session.parts.last_eval.success_rate:.0%}"
     post["upd/s"] = f"{stats.updates_per_s:.0f}"
     bar.set_postfix(post, refresh=False)
 
 
 def print_summary(session: LearningSession) -> None:
     """Two lines: what was trained, and where the run directory is."""
-    status, ev, c = session.curriculum.status(), session.learning.last_eval, session.counters
+    status, ev, c = session.curriculum.status(), session.parts.last_eval, session.counters
     line = (
         f"trained {c.env_steps} env steps in {c.episodes} episodes; "
         f"{session.cfg.strategy}: h={status.h}"

@@ -136,7 +136,7 @@ def test_collect_is_the_session_with_learning_off(tmp_path):
     env = sim.make_door()
     out = tmp_path / "door-scripted-v0"
     session = collect_session(out, make_guide("scripted", env, seed=0), seed=40, env=env)
-    assert session.learning.agent is None and session.learning.thread is None
+    assert session.parts.agent is None and session.parts.thread is None
     try:
         stats = collect_episodes(session, 3, progress=False)
     finally:

@@ -221,7 +221,7 @@ def test_offline_data_joins_the_prior_buffer(tiny_run, tmp_path, capsys):
     env = sim.make_door()
     session = LearningSession(cfg, make_guide("scripted", env, seed=0), env=env)
     try:
-        assert len(session.learning.offline) == n_demo + 2 * sim.EPISODE_STEPS
+        assert len(session.parts.offline) == n_demo + 2 * sim.EPISODE_STEPS
     finally:
         assert session.close() == []
     line = bad(capsys, ["train", "--run-dir", str(tmp_path / "bad"), "--offline-data",
