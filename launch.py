@@ -17,19 +17,26 @@ from typing import Annotated, Any, Union
 import tyro
 
 from app.config import AppConfig, ReplayConfig
-from learner.config import EvalConfig, TrainConfig
-from recordings.config import CollectConfig, RecordingsConfig
+from learner.config import CollectConfig, EvalConfig, TrainConfig
+from recordings.config import RecordingsConfig
 from sim.errors import UserError
 
 # subcommand name -> (config type, "module:function" that runs it and returns an exit code)
 COMMANDS: dict[str, tuple[type, str]] = {
     "app": (AppConfig, "app.cli:run_app"),
-    "collect": (CollectConfig, "recordings.cli:run_collect"),
+    "collect": (CollectConfig, "learner.collect:run_collect"),
     "train": (TrainConfig, "learner.cli:run_train"),
     "eval": (EvalConfig, "learner.cli:run_eval"),
     "replay": (ReplayConfig, "app.cli:run_replay"),
     "recordings": (RecordingsConfig, "recordings.cli:run_recordings"),
 }
+
+
+GUIDE_BUILDER = "guides.factory:make_guide"
+"""Guides are built at the edge: these commands' runners get this builder (``spec, env, seed``),
+so ``learner/`` never imports ``guides/``."""
+GUIDED = frozenset({"collect", "train", "eval"})
+"""Subcommands whose runner takes the guide builder as its second argument."""
 
 
 def parse(argv: list[str]) -> Any:
@@ -88,17 +95,23 @@ DEFAULT_ARGV: tuple[str, ...] = ("app",)
 def main(argv: list[str] | None = None) -> int:
     """Run the chosen subcommand and return its exit code."""
     config = parse(sys.argv[1:] if argv is None else argv)
-    target = next(t for cls, t in COMMANDS.values() if isinstance(config, cls))
-    module_name, func_name = target.split(":")
+    name = next(n for n, (cls, _) in COMMANDS.items() if isinstance(config, cls))
     try:
-        run = getattr(importlib.import_module(module_name), func_name)
-        return int(run(config) or 0)
+        run = _load(COMMANDS[name][1])
+        args = (_load(GUIDE_BUILDER),) if name in GUIDED else ()
+        return int(run(config, *args) or 0)
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def _load(target: str) -> Any:
+    """The attribute a ``module:attr`` string names (imported now)."""
+    module_name, attr = target.split(":")
+    return getattr(importlib.import_module(module_name), attr)
 
 
 if __name__ == "__main__":

@@ -48,7 +48,7 @@ class AppConfig:
     record: bool = True
     """Record every episode to RUN_DIR/episodes/door-app-v0 (a Minari dataset)."""
     seed: int = 0
-    """Seed of the first episode (episode i uses seed + i), the networks and the guide."""
+    """Run seed: episodes, networks and the guide (the same seed scheme as ``train``)."""
     guide_episodes: int = 5
     """Guide-only episodes run headless at start to measure a non-human guide's H1."""
     warmup_steps: int = 1000

@@ -163,7 +163,7 @@ def _guide_alone(cfg: LearningBench) -> dict[str, Any]:
         return json.loads(cache.read_text())
     import sim
     from guides.factory import make_guide
-    from learner.trainer import evaluate
+    from learner.evaluate import evaluate
 
     env = sim.make_door()
     summary, _ = evaluate(

@@ -92,7 +92,7 @@ def _interleave(app: object, rounds: int, window: float) -> dict[str, object]:
     The same learner thread in the same process, so load from other processes on a shared
     machine hits both sides alike.
     """
-    thread = app.learning.learner  # type: ignore[attr-defined]
+    thread = app.episodes.learning.parts.thread  # type: ignore[attr-defined]
     rates: dict[str, list[float]] = {"idle": [], "app": []}
     for _ in range(rounds):
         for mode in ("idle", "app"):
@@ -140,13 +140,13 @@ def app_phase(
             app.frame()
             now = time.perf_counter()
             times.append(now)
-            view_stats = app.learning.learner_view()
+            view_stats = app.episodes.learner_view()
             if first_update is None and view_stats is not None and view_stats.updates > 0:
                 first_update = (now, view_stats.updates)
-        final = app.learning.learner_view()
+        final = app.episodes.learner_view()
         t_final = time.perf_counter()
-        episodes = len(app.plot.hs)
-        env_steps = app.learning.history.env_steps
+        episodes = len(app.episodes.plot.hs)
+        env_steps = app.episodes.learning.env_steps
         profile = list(app.profile)
         interleaved = _interleave(app, rounds, window)
         code = app.run(max_frames=app.frames)  # shut down: flush, checkpoint

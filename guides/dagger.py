@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from episode.types import Actor
+from episode.types import Actor, EpisodeResult, Transition
 from guides.imitation import ImitationConfig, ImitationGuide, ImitationTrainer
 
 APP_IMITATION = ImitationConfig(steps=2000, batch_size=128, eval_episodes=0, torch_threads=1)
@@ -145,6 +145,15 @@ class DaggerLoop:
             self._episode.obs.append(np.asarray(obs, dtype=np.float32).reshape(-1))
             self._episode.actions.append(np.asarray(action, dtype=np.float32).reshape(-1))
             self._episode.actors.append(int(actor))
+
+    def on_step(self, tr: Transition) -> None:
+        """Step observer of the learning session: :meth:`record` the transition."""
+        self.record(tr.obs, tr.action, tr.actor)
+
+    def on_episode_end(self, result: EpisodeResult, finished: bool) -> None:
+        """Episode observer of the learning session: :meth:`episode_ended` (cut short or not)."""
+        del finished
+        self.episode_ended(result.guide_kind)
 
     def episode_ended(self, guide_kind: str) -> None:
         """The episode (led by a guide of ``guide_kind``) ended: use its steps, maybe retrain."""

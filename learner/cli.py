@@ -4,21 +4,24 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sim
 from learner.config import EvalConfig, TrainConfig
 from sim.errors import UserError
 
+if TYPE_CHECKING:
+    from learner.session import GuideFactory
 
-def run_train(cfg: TrainConfig) -> int:
+
+def run_train(cfg: TrainConfig, make_guide: GuideFactory) -> int:
     """Train the explorer headless (see :mod:`learner.trainer`); 0 when done, 130 on Ctrl-C."""
     from learner.trainer import run_train as train
 
-    return train(cfg)
+    return train(cfg, make_guide)
 
 
-def run_eval(cfg: EvalConfig) -> int:
+def run_eval(cfg: EvalConfig, make_guide: GuideFactory | None = None) -> int:
     """Evaluate a checkpoint's explorer (alone, or after ``--horizon`` guide steps).
 
     Prints success rate, normalized score and median steps to open, or one JSON object with
@@ -30,7 +33,7 @@ def run_eval(cfg: EvalConfig) -> int:
 
     """
     from learner.checkpoint import load_checkpoint, load_explorer
-    from learner.trainer import evaluate
+    from learner.evaluate import evaluate
 
     _check_eval_args(cfg)
     ckpt = load_checkpoint(cfg.checkpoint, obs_dim=sim.OBS_DIM, act_dim=sim.ACT_DIM)
@@ -38,8 +41,8 @@ def run_eval(cfg: EvalConfig) -> int:
     env = sim.make_door()
     guide = None
     if cfg.guide is not None:
-        from guides.factory import make_guide
-
+        if make_guide is None:
+            raise UserError("--guide needs the guide builder (run eval through launch.py)")
         guide = make_guide(cfg.guide, env, seed=cfg.seed)
     summary, _ = evaluate(
         env,

@@ -1,4 +1,4 @@
-"""Configs of the ``train`` and ``eval`` subcommands (cheap to import: no torch here).
+"""Configs of the ``train``, ``eval`` and ``collect`` subcommands (cheap to import: no torch here).
 
 The SAC and learner-thread settings are nested (``--sac.hidden``, ``--learner.utd-ratio``,
 ``--curriculum.stages``) so every knob of a run is on the command line and in its
@@ -266,3 +266,21 @@ class EvalConfig:
     """Print one JSON object instead of a table."""
     progress: bool = True
     """Show a progress bar (on stderr)."""
+
+
+@dataclass(frozen=True)
+class CollectConfig:
+    """Record guide episodes headless to a Minari-compatible dataset."""
+
+    out: Path
+    """Dataset directory, e.g. recordings/door-scripted-v0 (its last part is the Minari name)."""
+    guide: str = "scripted"
+    """Guide: scripted, scripted:SKILL, imitation:DATASET, policy:CKPT, FILE.py:CALLABLE."""
+    episodes: int = 10
+    """Number of episodes to record."""
+    seed: int = 0
+    """Seed of the first episode; episode i uses seed + i."""
+    append: bool = False
+    """Append to an existing dataset (created if missing) instead of refusing to touch it."""
+    author: str | None = None
+    """Author recorded in the dataset's Minari metadata."""

@@ -131,6 +131,8 @@ class MetricsLog:
         self.directory.mkdir(parents=True, exist_ok=True)
         self.episodes_csv = self.directory / "episodes.csv"
         self.evals_csv = self.directory / "evals.csv"
+        for path, fields in ((self.episodes_csv, EPISODE_FIELDS), (self.evals_csv, EVAL_FIELDS)):
+            _write_header(path, fields)  # both files exist from the start, rows or not
         self._tb = _tensorboard_writer(self.directory / "tb") if tensorboard else None
 
     def log_episode(self, row: dict[str, Any]) -> None:
@@ -197,6 +199,12 @@ def _append(path: Path, fields: Sequence[str], row: dict[str, Any]) -> None:
             writer.writeheader()
         writer.writerow({k: _cell(row.get(k)) for k in fields})
         f.flush()
+
+
+def _write_header(path: Path, fields: Sequence[str]) -> None:
+    if not path.exists() or path.stat().st_size == 0:
+        with path.open("w", newline="") as f:
+            csv.DictWriter(f, fieldnames=list(fields)).writeheader()
 
 
 def _cell(value: Any) -> Any:

@@ -1,4 +1,4 @@
-"""Configs of the ``collect`` and ``recordings`` subcommands (cheap to import)."""
+"""Configs of the ``recordings`` subcommands (cheap to import)."""
 
 from __future__ import annotations
 
@@ -7,24 +7,6 @@ from pathlib import Path
 from typing import Annotated, Union
 
 import tyro
-
-
-@dataclass(frozen=True)
-class CollectConfig:
-    """Record guide episodes headless to a Minari-compatible dataset."""
-
-    out: Path
-    """Dataset directory, e.g. recordings/door-scripted-v0 (its last part is the Minari name)."""
-    guide: str = "scripted"
-    """Guide: scripted, scripted:SKILL, imitation:DATASET, policy:CKPT, FILE.py:CALLABLE."""
-    episodes: int = 10
-    """Number of episodes to record."""
-    seed: int = 0
-    """Seed of the first episode; episode i uses seed + i."""
-    append: bool = False
-    """Append to an existing dataset (created if missing) instead of refusing to touch it."""
-    author: str | None = None
-    """Author recorded in the dataset's Minari metadata."""
 
 
 @dataclass(frozen=True)

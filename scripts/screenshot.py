@@ -58,20 +58,24 @@ def main() -> int:
                         episode_pause_s=0.0, fixed_steps_per_frame=25, fps_limit=1000)  # fmt: skip
         app = App(cfg, surface)
         app.start()
-        while len(app.plot.hs) < args.episodes:
+        while len(app.episodes.plot.hs) < args.episodes:
             app.frame()
         app.session.pacing.fixed_steps_per_frame = 1
-        while app.runner.t > 0:  # to the next episode's first step
+        while app.episodes.runner.t > 0:  # to the next episode's first step
             app.frame()
         app.session.pacing.fixed_steps_per_frame = 0  # from here on: the app's real pacing
         app.fps_limit = AppConfig.fps_limit  # the app's default frame cap
-        handover = app.runner.h
+        handover = app.episodes.runner.h
         took_over = handed_back = False
-        while app.runner.t < args.at and not app.runner.done:
-            if not took_over and app.runner.t >= handover + 10:
+        while app.episodes.runner.t < args.at and not app.episodes.runner.done:
+            if not took_over and app.episodes.runner.t >= handover + 10:
                 _key(pygame, pygame.K_TAB)
                 took_over = True
-            elif took_over and not handed_back and app.track.counts()[Actor.HUMAN] >= args.takeover:
+            elif (
+                took_over
+                and not handed_back
+                and app.episodes.track.counts()[Actor.HUMAN] >= args.takeover
+            ):
                 _key(pygame, pygame.K_TAB)
                 handed_back = True
             app.frame()
@@ -79,9 +83,10 @@ def main() -> int:
         app.draw(force_render=True)
         args.out.parent.mkdir(parents=True, exist_ok=True)
         app.save_screenshot(args.out)
-        status = app.learning.curriculum.status()
-        print(f"wrote {args.out}: step {app.runner.t}, h {app.runner.h}, "
-              f"{len(app.plot.hs)} episodes, h history {app.plot.hs}, {status.reason}")  # fmt: skip
+        status = app.episodes.learning.curriculum.status()
+        runner, hs = app.episodes.runner, app.episodes.plot.hs
+        print(f"wrote {args.out}: step {runner.t}, h {runner.h}, "
+              f"{len(hs)} episodes, h history {hs}, {status.reason}")  # fmt: skip
         code = app.run(max_frames=app.frames)
         pygame.quit()
     return code

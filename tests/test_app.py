@@ -19,6 +19,7 @@ from app.layout import PANEL_WIDTH, window_size
 from app.session import Phase
 from episode.types import Actor
 from guides.dagger import describe_status
+from learner.session_setup import episode_seed
 from sim.door import OBS_PALM
 
 VIEW = 240
@@ -58,8 +59,13 @@ def frames(app, n: int) -> None:
         app.frame()
 
 
+def runner(app):
+    """The learning session's episode runner (t, h, obs, guide)."""
+    return app.episodes.runner
+
+
 def palm(app) -> np.ndarray:
-    return np.asarray(app.runner.obs[OBS_PALM], dtype=float).copy()
+    return np.asarray(runner(app).obs[OBS_PALM], dtype=float).copy()
 
 
 def test_posted_keys_drive_the_palm_through_the_app_loop(surface, tmp_path):
@@ -68,7 +74,7 @@ def test_posted_keys_drive_the_palm_through_the_app_loop(surface, tmp_path):
         app.start()
         frames(app, 3)
         assert app.session.phase is Phase.WAITING_FOR_START  # a human guide waits for START
-        assert app.runner.t == 0
+        assert runner(app).t == 0
         post_key(pygame.K_RETURN)
         frames(app, 2)
         assert app.session.phase is Phase.RUNNING
@@ -80,7 +86,7 @@ def test_posted_keys_drive_the_palm_through_the_app_loop(surface, tmp_path):
             moved = palm(app) - start
             assert moved[axis] > 0.02, (axis, moved)
             assert np.argmax(np.abs(moved)) == axis, (axis, moved)
-        assert np.all(app.track.actors[: app.track.t] == int(Actor.GUIDE))
+        assert np.all(app.episodes.track.actors[: app.episodes.track.t] == int(Actor.GUIDE))
         assert app.hud_state().guide_kind == "human"
     finally:
         app.shutdown()
@@ -94,28 +100,28 @@ def test_handover_at_h_and_an_override_is_an_intervention(surface, tmp_path):
     app.start()
     assert app.session.phase is Phase.RUNNING  # a scripted guide does not wait
     seen = []
-    while app.runner.t < 45:
-        seen.append((app.runner.t, app.actor_now()))
+    while runner(app).t < 45:
+        seen.append((runner(app).t, app.episodes.actor_now()))
         app.frame()
     assert dict(seen)[29] is Actor.GUIDE
     assert dict(seen)[30] is Actor.EXPLORER
-    assert np.all(app.track.actors[:30] == int(Actor.GUIDE))
-    assert np.all(app.track.actors[30:45] == int(Actor.EXPLORER))
+    assert np.all(app.episodes.track.actors[:30] == int(Actor.GUIDE))
+    assert np.all(app.episodes.track.actors[30:45] == int(Actor.EXPLORER))
     post_key(pygame.K_TAB)  # take over
     frames(app, 10)
-    assert app.actor_now() is Actor.HUMAN
+    assert app.episodes.actor_now() is Actor.HUMAN
     post_key(pygame.K_TAB)  # hand back
     frames(app, 5)
-    t = app.runner.t
-    assert np.all(app.track.actors[45:55] == int(Actor.HUMAN))
-    assert np.all(app.track.actors[55:t] == int(Actor.EXPLORER))
+    t = runner(app).t
+    assert np.all(app.episodes.track.actors[45:55] == int(Actor.HUMAN))
+    assert np.all(app.episodes.track.actors[55:t] == int(Actor.EXPLORER))
     post_key(pygame.K_ESCAPE)
     assert app.run() == 0
     ep = read_one(run_dir / "episodes" / "door-app-v0", 0)
     assert len(ep) == t
     assert ep.truncations[-1]  # ended early: kept, marked truncated
     assert ep.h == 30 and ep.guide_kind == "scripted"
-    np.testing.assert_array_equal(ep.actor, app.track.actors[:t])
+    np.testing.assert_array_equal(ep.actor, app.episodes.track.actors[:t])
     assert int(np.sum(ep.actor == int(Actor.HUMAN))) == 10
 
 
@@ -154,12 +160,12 @@ def test_gamepad_plug_and_unplug_mid_episode_pauses_never_crashes(surface, tmp_p
         assert not app.devices.gamepad.is_connected
         assert app.session.phase is Phase.PAUSED
         assert "unplugged" in app.hud_state().message
-        t = app.runner.t
+        t = runner(app).t
         frames(app, 5)
-        assert app.runner.t == t  # the human is paused
+        assert runner(app).t == t  # the human is paused
         post_key(pygame.K_RETURN)  # go on with the keyboard
         frames(app, 3)
-        assert app.runner.t > t
+        assert runner(app).t > t
     finally:
         app.shutdown()
 
@@ -170,7 +176,7 @@ def test_hud_timeline_and_horizon_plot_are_drawn(surface, tmp_path):
     try:
         assert app.view.mode == "process"  # frames come from the child renderer
         app.start()
-        while len(app.plot.hs) < 3:
+        while len(app.episodes.plot.hs) < 3:
             app.frame()
         frames(app, 2)
         post_key(pygame.K_F1)
@@ -188,7 +194,7 @@ def test_hud_timeline_and_horizon_plot_are_drawn(surface, tmp_path):
         assert view.std() > 10  # the MuJoCo scene
         app.frame()  # the help overlay
         assert app.session.help_visible
-        assert app.plot.hs[:3] == [20, 20, 20]
+        assert app.episodes.plot.hs[:3] == [20, 20, 20]
     finally:
         app.shutdown()
 
@@ -200,22 +206,24 @@ def test_learner_trains_while_the_window_runs_then_resume(surface, tmp_path):
     app.start()
     for _ in range(2000):
         app.frame()
-        view = app.learning.learner_view()
-        if view is not None and view.updates > 0 and len(app.plot.hs) >= 2:
+        view = app.episodes.learner_view()
+        if view is not None and view.updates > 0 and len(app.episodes.plot.hs) >= 2:
             break
-    view = app.learning.learner_view()
+    view = app.episodes.learner_view()
     assert view is not None and view.error is None
     assert view.updates > 0 and view.online >= 100
-    episodes = len(app.plot.hs)
+    episodes = len(app.episodes.plot.hs)
     pygame.event.post(pygame.event.Event(pygame.QUIT))  # closing the window
     assert app.run() == 0
     assert list((run_dir / "checkpoints").glob("step_*.pt"))
     resumed = make_app(surface, run_dir, guide="scripted", h=20)
     try:
-        assert resumed.plot.hs[:episodes] == app.plot.hs[:episodes]
-        assert len(resumed.learning.online) >= app.learning.history.env_steps - 1
+        assert resumed.episodes.plot.hs[:episodes] == app.episodes.plot.hs[:episodes]
+        assert len(resumed.episodes.learning.online) >= app.episodes.learning.env_steps - 1
         resumed.start()
-        assert resumed._seed == app.learning.history.episodes  # seeds go on, not repeat
+        assert resumed.episodes.seed == episode_seed(
+            0, app.episodes.learning.counters.episodes
+        )  # no repeat
     finally:
         resumed.shutdown()
 
@@ -228,7 +236,7 @@ def test_a_failed_recorder_reaches_the_hud_and_the_log_and_recorded_data_stays(
     run_dir = tmp_path / "run"
     app = make_app(surface, run_dir, guide="scripted", h=20, fixed_steps_per_frame=50)
     app.start()
-    while app.learning.recorder.episodes_written < 2:
+    while app.episodes.learning.recorder.episodes_written < 2:
         app.frame()
     dataset = run_dir / "episodes" / "door-app-v0"
     moved = tmp_path / "moved" / "door-app-v0"
@@ -236,9 +244,9 @@ def test_a_failed_recorder_reaches_the_hud_and_the_log_and_recorded_data_stays(
     dataset.rename(moved)  # the writer's file is gone from under it; the data is intact
     for _ in range(30):
         app.frame()
-        if app.alert:
+        if app.episodes.alert:
             break
-    assert "recording failed" in app.alert
+    assert "recording failed" in app.episodes.alert
     state = app.hud_state()
     assert state.recording is not None and state.recording.error
     assert any("recorder failed" in r.getMessage() or "recording to" in r.getMessage()
@@ -258,18 +266,18 @@ def test_app_keys_switch_guide_and_pin_h_before_the_episode_starts(surface, tmp_
     try:
         app.start()
         frames(app, 2)
-        assert app.session.phase is Phase.WAITING_FOR_START and app.runner.h == 120
+        assert app.session.phase is Phase.WAITING_FOR_START and runner(app).h == 120
         post_key(pygame.K_RIGHTBRACKET)  # pin h 10 higher: applies at once (nothing ran yet)
         frames(app, 2)
-        assert app.runner.h == 130 and app.hud_state().h_pinned
+        assert runner(app).h == 130 and app.hud_state().h_pinned
         post_key(pygame.K_g)  # next guide kind: scripted, which does not wait for START
         frames(app, 3)
-        assert app.runner.guide.kind == "scripted"
-        assert app.session.phase is Phase.RUNNING and app.runner.t > 0
+        assert runner(app).guide.kind == "scripted"
+        assert app.session.phase is Phase.RUNNING and runner(app).t > 0
         post_key(pygame.K_c)  # follow the curriculum again (from the next episode)
         post_key(pygame.K_r)  # end this episode now: kept, truncated
         frames(app, 2)
-        assert app.pinned_h is None and app.runner.h == 120
+        assert app.episodes.pinned_h is None and runner(app).h == 120
     finally:
         app.shutdown()
     # The two episodes reset before a step (pin, guide switch) left nothing; the two that ran
@@ -287,11 +295,11 @@ def test_imitation_guide_learns_from_your_demos_and_your_takeovers(surface, tmp_
     run_dir = tmp_path / "run"
     app = make_app(surface, run_dir, guide="human", h=200, wait_for_start=False,
                    fixed_steps_per_frame=20, imitate_after=2, imitate_steps=100)  # fmt: skip
-    trainer = app.assist.trainer
+    trainer = app.episodes.assist.trainer
     try:
         app.start()
         post_key(pygame.K_w)  # the person drives the hand toward the door (held)
-        while len(app.plot.hs) < 2:
+        while len(app.episodes.plot.hs) < 2:
             stats = trainer.stats()
             assert not stats.training and stats.version == 0  # nothing trains before K demos
             app.frame()
@@ -301,11 +309,11 @@ def test_imitation_guide_learns_from_your_demos_and_your_takeovers(surface, tmp_
         assert trainer.wait(timeout=120)
         frames(app, 1)
         assert "v1 ready" in app.session.message
-        assert app.runner.guide is app.human and 0 < app.runner.t < 200  # not mid-episode
+        assert runner(app).guide is app.human and 0 < runner(app).t < 200  # not mid-episode
         post_key(pygame.K_w, down=False)
-        while len(app.plot.hs) < 3:
+        while len(app.episodes.plot.hs) < 3:
             app.frame()
-        assert app.runner.guide is not app.human and app.runner.t == 0  # at the boundary
+        assert runner(app).guide is not app.human and runner(app).t == 0  # at the boundary
         assert app.hud_state().guide_kind.startswith("imitation v")
         assert trainer.wait(timeout=120)  # the 3rd demo's round
         version = trainer.stats().version
@@ -313,23 +321,23 @@ def test_imitation_guide_learns_from_your_demos_and_your_takeovers(surface, tmp_
         post_key(pygame.K_TAB)  # take over for two frames: 40 interventions
         frames(app, 2)
         post_key(pygame.K_TAB)
-        while len(app.plot.hs) < 4:
+        while len(app.episodes.plot.hs) < 4:
             app.frame()
         status = app.hud_state().imitation
         assert status.intervention_samples == 40 and status.samples == 600 + 40
         assert trainer.wait(timeout=120) and trainer.stats().version == version + 1
         assert app.hud_state().guide_kind == f"imitation v{version}"  # until the boundary
-        while len(app.plot.hs) < 5:
+        while len(app.episodes.plot.hs) < 5:
             app.frame()
         assert app.hud_state().guide_kind == f"imitation v{version + 1}"
         state, data = describe_status(app.hud_state().imitation)
         assert "guiding" in state and "40 interventions" in data
         post_key(pygame.K_i)  # back to the human guide, from the next episode
         frames(app, 1)
-        assert app.runner.guide is not app.human and "guide human" in app.session.message
-        while len(app.plot.hs) < 6:
+        assert runner(app).guide is not app.human and "guide human" in app.session.message
+        while len(app.episodes.plot.hs) < 6:
             app.frame()
-        assert app.runner.guide is app.human and app.hud_state().guide_kind == "human"
+        assert runner(app).guide is app.human and app.hud_state().guide_kind == "human"
     finally:
         app.shutdown()
     episodes = list(iter_episodes(run_dir / "episodes" / "door-app-v0"))
@@ -343,18 +351,18 @@ def test_a_failed_imitation_trainer_reaches_the_hud_and_the_log(surface, tmp_pat
                    fixed_steps_per_frame=50, imitate_after=1, imitate_steps=50)  # fmt: skip
     try:
         app.start()
-        bad = np.full((3, app.runner.obs.shape[0]), np.nan)  # data its thread rejects
-        app.assist.trainer.add_demos(bad, np.zeros((3, 28)))
+        bad = np.full((3, runner(app).obs.shape[0]), np.nan)  # data its thread rejects
+        app.episodes.assist.trainer.add_demos(bad, np.zeros((3, 28)))
         for _ in range(50):
             app.frame()
-            if app.assist.error_line() and app.learning.failed:
+            if app.episodes.assist.error_line() and app.episodes.failed:
                 break
-        assert any("imitation trainer failed" in line for line in app.learning.failed)
+        assert any("imitation trainer failed" in line for line in app.episodes.failed)
         assert "imitation trainer failed" in app.session.message
         status = app.hud_state().imitation
         assert status is not None and status.error
         assert any("imitation trainer failed" in r.getMessage() for r in caplog.records)
         frames(app, 3)  # the window goes on with the human guide
-        assert app.runner.guide is app.human
+        assert runner(app).guide is app.human
     finally:
         app.shutdown()

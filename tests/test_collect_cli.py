@@ -9,9 +9,8 @@ import launch
 import sim
 from episode.guide import GuideError
 from episode.types import Actor
-from recordings.cli import collect_episodes
+from learner.collect import collect_episodes, collect_session
 from recordings.reader import iter_episodes, summarize
-from recordings.writer import DatasetWriter
 
 
 class _ConstantGuide:
@@ -33,10 +32,12 @@ class _ConstantGuide:
 
 
 def test_collect_episodes_records_sanitized_guide_steps(tmp_path):
-    env = sim.make_door()
     guide = _ConstantGuide()
-    with DatasetWriter(tmp_path / "c-v0") as writer:
-        stats = collect_episodes(env, guide, writer, episodes=2, seed=5, progress=False)
+    session = collect_session(tmp_path / "c-v0", guide, seed=5)
+    try:
+        stats = collect_episodes(session, 2, progress=False)
+    finally:
+        assert session.close() == []
     assert stats.episodes == 2 and guide.resets == 2
     eps = list(iter_episodes(tmp_path / "c-v0"))
     assert [e.seed for e in eps] == [5, 6]
@@ -49,10 +50,11 @@ def test_collect_episodes_records_sanitized_guide_steps(tmp_path):
 
 
 def test_a_failing_guide_keeps_finished_episodes_and_drops_the_partial_one(tmp_path):
-    env = sim.make_door()
     guide = _ConstantGuide(value=0.0, fail_at=sim.EPISODE_STEPS + 17)
-    with pytest.raises(GuideError), DatasetWriter(tmp_path / "c-v0") as writer:
-        collect_episodes(env, guide, writer, episodes=3, seed=0, progress=False)
+    session = collect_session(tmp_path / "c-v0", guide)
+    with pytest.raises(GuideError):
+        collect_episodes(session, 3, progress=False)
+    session.close()
     assert [len(e) for e in iter_episodes(tmp_path / "c-v0")] == [sim.EPISODE_STEPS]
 
 

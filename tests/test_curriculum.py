@@ -1,4 +1,4 @@
-"""JSRL curricula: stages advance only on real success, random draws, checkpoints of state."""
+"""JSRL curricula: stages at the guide's phases, advanced only by deterministic trials."""
 
 import itertools
 import json
@@ -6,7 +6,11 @@ import json
 import numpy as np
 import pytest
 
+import sim
+from episode.milestones import MILESTONES
+from episode.runner import EpisodeRunner
 from episode.types import EpisodeResult
+from guides.factory import make_guide
 from learner.config import CurriculumConfig
 from learner.curriculum import (
     FixedHorizon,
@@ -14,15 +18,18 @@ from learner.curriculum import (
     JSRLCurriculum,
     JSRLRandom,
     NoGuide,
+    curriculum_horizons,
     guide_stats,
     make_curriculum,
     measure_h1,
+    phase_horizons,
+    required_success,
     stage_horizons,
 )
 from sim.errors import UserError
 
 
-def result(h, success, ret=None, first=None, n_human=0, open_at_end=None):
+def result(h, success, ret=None, first=None, n_human=0, open_at_end=None, deterministic=False):
     if ret is None:
         ret = -120.0 if success else -200.0
     if success and first is None:
@@ -40,12 +47,31 @@ def result(h, success, ret=None, first=None, n_human=0, open_at_end=None):
         guide_kind="scripted",
         weight_version=1,
         open_at_end=success if open_at_end is None else open_at_end,
+        open_steps=200 - first + 1 if success else 0,
+        deterministic=deterministic,
     )
 
 
 def feed(cur, outcomes):
+    """Play episodes the way the trainer does: a trial's episodes are deterministic."""
     for s in outcomes:
-        cur.update(result(cur.horizon(), s))
+        cur.update(result(cur.horizon(), s, deterministic=cur.trial_due))
+
+
+def train_then_trial(cur, trial, training=None):
+    """One full stage cycle: ``window`` training episodes, then the trial's outcomes."""
+    assert not cur.trial_due
+    feed(cur, training if training is not None else [False] * cur.window)
+    assert cur.trial_due
+    feed(cur, trial)
+
+
+@pytest.fixture(scope="module")
+def guide_results():
+    """Five real episodes of the scripted guide alone (about 1.5 s)."""
+    env = sim.make_door()
+    runner = EpisodeRunner(env, make_guide("scripted", env, seed=0), None)
+    return [runner.run_episode(seed=s, h=sim.EPISODE_STEPS) for s in range(5)]
 
 
 def test_stage_horizons_go_from_h1_to_zero():
@@ -56,92 +82,159 @@ def test_stage_horizons_go_from_h1_to_zero():
         stage_horizons(100, 1)
 
 
+@pytest.mark.parametrize("max_gap", [20, 10])
+def test_phase_horizons_on_the_scripted_guide_lie_at_its_milestones(guide_results, max_gap):
+    assert all(r.success and len(r.milestones) == len(MILESTONES) for r in guide_results)
+    h1 = measure_h1(guide_results)
+    hs = phase_horizons(guide_results, h1, max_gap=max_gap)
+    assert hs[0] == h1 and hs[-1] == 0
+    assert all(a > b for a, b in itertools.pairwise(hs))
+    assert all(a - b <= max_gap for a, b in itertools.pairwise(hs))
+    medians = {
+        int(np.median([r.milestones[i] for r in guide_results])) for i in range(len(MILESTONES))
+    }
+    inside = {m for m in medians if 0 < m < h1}
+    assert len(inside) >= 3  # reach, turn, unlatch, swing all happen before the door opens
+    assert inside <= set(hs)  # every phase change is a stage
+    # The stages that are not phases only split gaps wider than max_gap.
+    fill = set(hs) - inside - {h1, 0}
+    marks = sorted(inside | {h1, 0})
+    for h in fill:
+        lo = max(m for m in marks if m < h)
+        hi = min(m for m in marks if m > h)
+        assert hi - lo > max_gap
+    stats = guide_stats(guide_results)
+    assert curriculum_horizons(h1, CurriculumConfig(max_gap=max_gap), guide_results) == hs
+    cur = make_curriculum(
+        "curriculum", stats, CurriculumConfig(max_gap=max_gap), guide_results=guide_results
+    )
+    assert cur.horizons == hs
+
+
+def test_phase_horizons_merge_close_marks_and_fall_back_without_milestones():
+    def won(*milestones):
+        return EpisodeResult(0, 200, 200, -100.0, True, 100, 200, 0, 0, "t", 0,
+                             open_steps=100, milestones=milestones)  # fmt: skip
+
+    rs = [won(30, 32, 60, None, 100)] * 3
+    assert phase_horizons(rs, 100, max_gap=50, min_gap=4) == [100, 60, 32, 0]  # 30 merged
+    assert phase_horizons(rs, 100, max_gap=25) == [100, 80, 60, 46, 32, 16, 0]
+    early = [won(2, 30, None, None, 100)] * 3  # a mark within min_gap of 0 merges into 0
+    assert phase_horizons(early, 100, max_gap=100) == [100, 30, 0]
+    lost = [result(200, False)] * 3  # failed episodes place no stage
+    assert phase_horizons(lost + early[:1], 100, max_gap=100) == [100, 30, 0]
+    no_marks = [result(200, True, first=90)] * 3  # results without milestones
+    even = CurriculumConfig(n_stages=4)
+    assert curriculum_horizons(90, even, no_marks) == [90, 60, 30, 0]
+    assert curriculum_horizons(90, CurriculumConfig(stages="even", n_stages=4), rs) == [90, 60, 30, 0]
+    with pytest.raises(ValueError, match="H1"):
+        phase_horizons(rs, 0)
+
+
 def test_all_failing_episodes_never_advance_the_stage():
-    """The paper's rule alone holds when every episode fails; the success gate must not."""
-    cur = JSRLCurriculum(120, guide_success=0.4, guide_return=-200.0)
-    feed(cur, [False] * 300)
+    """Every trial fails: the stage holds however many episodes run."""
+    cur = JSRLCurriculum([120, 60, 0], window=5, trial_episodes=4, required_success=0.3)
+    for _ in range(30):
+        train_then_trial(cur, [False] * 4)
+        assert "holds" in cur.status().reason and "0/4" in cur.status().reason
     st = cur.status()
-    assert st.stage == 0 and st.h == 120
-    assert "open at end 0%" in st.reason and "required" in st.reason
-    assert cur.advances == []
+    assert st.stage == 0 and st.h == 120 and cur.advances == []
+    assert cur.episodes == 30 * 9
 
 
-def test_real_success_advances_one_stage_per_full_window():
-    cur = JSRLCurriculum(90, n_stages=4, window=5, guide_success=0.4, guide_return=-165.0)
-    assert cur.horizons == [90, 60, 30, 0]
-    feed(cur, [True, True, False, True])  # 4 of 5: window not full
-    assert cur.stage == 0 and "not full" in cur.status().reason
+def test_successful_training_episodes_alone_never_advance():
+    """Only the deterministic trial decides: stochastic successes do not count towards it."""
+    cur = JSRLCurriculum([90, 45, 0], window=3, trial_episodes=2, required_success=0.5)
+    for _ in range(20):
+        cur.update(result(cur.horizon(), True, deterministic=False))
+    assert cur.stage == 0 and cur.trial_due  # the trial is due but has not been run
+
+
+def test_trial_flow_window_then_trial_then_advance():
+    cur = JSRLCurriculum([90, 60, 30, 0], window=3, trial_episodes=4, required_success=0.5)
+    assert cur.horizons == [90, 60, 30, 0] and cur.n_stages == 4
+    feed(cur, [True, True])
+    assert not cur.trial_due and "training 2/3" in cur.status().reason
     feed(cur, [True])
-    assert cur.stage == 1 and cur.horizon() == 60
+    assert cur.trial_due and "trial of 4 begins" in cur.status().reason
+    feed(cur, [True, False, False])
+    assert cur.trial_due and cur.stage == 0 and "1/3 succeeded so far" in cur.status().reason
+    feed(cur, [False])  # 1/4 = 25 % < 50 %: holds, training resumes
+    assert not cur.trial_due and cur.stage == 0
+    assert "holds" in cur.status().reason and "50%" in cur.status().reason
+    train_then_trial(cur, [True, False, True, False])  # exactly 50 %: advances
+    assert cur.stage == 1 and cur.horizon() == 60 and not cur.trial_due
     assert cur.status().reason.startswith("advanced to stage 1")
-    feed(cur, [True] * 4)  # the new stage needs a window of its own
-    assert cur.stage == 1
-    feed(cur, [True])
+    assert cur.advances == [(14, 1)]
+    train_then_trial(cur, [True] * 4)
     assert cur.stage == 2
 
 
-def test_success_gate_is_relative_to_the_guide():
-    strong = JSRLCurriculum(100, guide_success=0.9, metric="success")
-    weak = JSRLCurriculum(100, guide_success=0.2, metric="success")
-    outcomes = [True, False, True, False, False]  # 40 %
-    feed(strong, outcomes)
-    feed(weak, outcomes)
-    assert strong.stage == 0 and "90%" in strong.status().reason
-    assert weak.stage == 1
-
-
-def test_return_must_be_within_tolerance_of_the_best_earlier_average():
-    cur = JSRLCurriculum(100, window=2, tolerance=0.05, guide_success=0.5, guide_return=-100.0)
-    for _ in range(2):  # all succeed, but the door opens much later than the guide's episodes
-        cur.update(result(cur.horizon(), True, ret=-180.0))
-    assert cur.stage == 0 and "within 5%" in cur.status().reason
-    for _ in range(2):
-        cur.update(result(cur.horizon(), True, ret=-103.0))
-    assert cur.stage == 1
-
-
-def test_a_door_opened_then_shut_again_is_no_success():
-    """The guide opens the door before the handover, the explorer shuts it: holds."""
-    cur = JSRLCurriculum(100, window=5, guide_success=0.4, guide_return=-200.0)
-    for _ in range(20):
-        cur.update(result(100, True, ret=-190.0, first=95, open_at_end=False))
-    assert cur.stage == 0 and "open at end 0%" in cur.status().reason
+def test_stochastic_episodes_during_a_trial_are_training_not_trial():
+    cur = JSRLCurriculum([50, 0], window=1, trial_episodes=2, required_success=1.0)
+    feed(cur, [False])
+    assert cur.trial_due
+    cur.update(result(50, True, deterministic=False))  # not a trial episode
+    assert cur.trial_due and cur.stage == 0
+    cur.update(result(50, True, deterministic=True))
+    cur.update(result(50, True, deterministic=True))
+    assert cur.final and cur.horizon() == 0
 
 
 def test_foreign_and_human_episodes_are_not_counted():
-    cur = JSRLCurriculum(100, window=2, guide_success=0.5)
+    cur = JSRLCurriculum([100, 50, 0], window=2, trial_episodes=1, required_success=0.5)
     cur.update(result(37, True))
     assert "not counted" in cur.status().reason
     cur.update(result(100, True, n_human=3))
     assert "human" in cur.status().reason
-    assert cur.stage == 0
     feed(cur, [True, True])
+    assert cur.trial_due
+    cur.update(result(100, True, n_human=1, deterministic=True))  # no trial episode either
+    assert cur.trial_due and cur.stage == 0
+    feed(cur, [True])
     assert cur.stage == 1
 
 
 def test_final_stage_is_h_zero_and_stays():
-    cur = JSRLCurriculum(50, n_stages=2, window=1, guide_success=0.5)
-    feed(cur, [True])
+    cur = JSRLCurriculum([50, 0], window=1, trial_episodes=1, required_success=0.5)
+    train_then_trial(cur, [True])
     assert cur.final and cur.horizon() == 0
-    feed(cur, [True, False, True])
-    assert cur.stage == 1 and cur.status().reason.startswith("final")
+    feed(cur, [True, False, True] * 5)
+    assert cur.stage == 1 and not cur.trial_due and cur.status().reason.startswith("final")
 
 
-def test_curriculum_state_dict_round_trip_continues_identically():
+def test_curriculum_rejects_bad_horizons_and_settings():
+    with pytest.raises(ValueError, match="decrease strictly to 0"):
+        JSRLCurriculum([50, 50, 0])
+    with pytest.raises(ValueError, match="decrease strictly to 0"):
+        JSRLCurriculum([50, 10])
+    with pytest.raises(ValueError, match="window"):
+        JSRLCurriculum([50, 0], window=0)
+    with pytest.raises(ValueError, match="required_success"):
+        JSRLCurriculum([50, 0], required_success=0.0)
+
+
+def test_curriculum_state_dict_round_trip_mid_trial_continues_identically():
     rng = np.random.default_rng(3)
-    outcomes = list(rng.random(120) < 0.7)
-    a = JSRLCurriculum(110, window=3, guide_success=0.5, guide_return=-160.0)
-    feed(a, outcomes[:47])
+    outcomes = list(rng.random(200) < 0.7)
+    hs = [110, 80, 50, 20, 0]
+    a = JSRLCurriculum(hs, window=3, trial_episodes=4, required_success=0.5)
+    cut = 0
+    while not (a.trial_due and len(a.state_dict()["trial"]) == 2 and a.stage > 0):
+        feed(a, [outcomes[cut]])
+        cut += 1
     state = json.loads(json.dumps(a.state_dict()))  # plain values: fits JSON and checkpoints
-    b = JSRLCurriculum(110, window=3, guide_success=0.5, guide_return=-160.0)
+    assert state["trial"] is not None and len(state["trial"]) == 2
+    b = JSRLCurriculum([110, 55, 0], window=3, trial_episodes=4, required_success=0.5)
     b.load_state_dict(state)
-    assert b.status() == a.status()
-    feed(a, outcomes[47:])
-    feed(b, outcomes[47:])
+    assert b.horizons == hs  # the saved stages win: they were placed at the start
+    assert b.status() == a.status() and b.trial_due
+    feed(a, outcomes[cut:])
+    feed(b, outcomes[cut:])
     assert b.status() == a.status() and b.advances == a.advances
-    assert a.stage > 0  # the sequence did advance: the round trip was tested on real moves
+    assert a.stage > 1  # the sequence did advance after the cut
     with pytest.raises(ValueError, match="H1"):
-        JSRLCurriculum(99, window=3).load_state_dict(state)
+        JSRLCurriculum([99, 0]).load_state_dict(state)
 
 
 def test_random_draws_cover_zero_to_h1_and_resume_the_same_sequence():
@@ -186,11 +279,12 @@ def test_measure_h1_is_mean_steps_to_success_rounded_up():
 
 
 def test_make_curriculum_per_strategy():
-    stats = GuideStats(episodes=10, success_rate=0.4, mean_return=-170.0, h1=120)
-    cfg = CurriculumConfig(n_stages=5, window=3, fixed_h=33)
+    stats = GuideStats(episodes=10, success_rate=0.5, mean_return=-170.0, h1=120)
+    cfg = CurriculumConfig(stages="even", n_stages=5, window=3, trial_episodes=6, fixed_h=33)
     cur = make_curriculum("curriculum", stats, cfg)
     assert isinstance(cur, JSRLCurriculum) and cur.horizons[0] == 120 and cur.n_stages == 5
-    assert cur.required_success == pytest.approx(0.4)
+    assert (cur.window, cur.trial_episodes) == (3, 6)
+    assert cur.required_success == pytest.approx(0.4)  # 0.8 x the guide's 50 %
     assert make_curriculum("random", stats, cfg).status().H1 == 120
     assert make_curriculum("none", None, cfg).horizon() == 0
     assert make_curriculum("fixed", None, cfg).horizon() == 33
@@ -198,10 +292,39 @@ def test_make_curriculum_per_strategy():
         make_curriculum("curriculum", None, cfg)
 
 
+def test_required_success_is_relative_to_the_guide_with_a_floor_and_a_cap():
+    cfg = CurriculumConfig(min_success_ratio=0.8, min_success=0.3)
+    assert required_success(cfg, 0.9) == pytest.approx(0.72)
+    assert required_success(cfg, 0.1) == pytest.approx(0.3)  # the floor
+    assert required_success(cfg, None) == pytest.approx(0.3)
+    assert required_success(CurriculumConfig(min_success_ratio=2.0), 0.9) == 1.0  # the cap
+
+
 def test_given_h1_without_guide_measurements_still_needs_real_success():
-    cur = make_curriculum("curriculum", GuideStats(0, None, None, 60), CurriculumConfig(window=2))
-    assert cur.horizon() == 60 and cur.required_success == pytest.approx(0.2)
-    feed(cur, [False] * 10)
+    cur = make_curriculum(
+        "curriculum", GuideStats(0, None, None, 60), CurriculumConfig(window=2, trial_episodes=5)
+    )
+    assert cur.horizon() == 60 and cur.required_success == pytest.approx(0.3)
+    for _ in range(5):
+        train_then_trial(cur, [False] * 5)
     assert cur.stage == 0
-    feed(cur, [True, False])
+    train_then_trial(cur, [True, False, True, False, False])  # 40 % >= 30 %
     assert cur.stage == 1
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"stages": "uneven"}, "--curriculum.stages must be phases or even: 'uneven'"),
+        ({"n_stages": 1}, "--curriculum.n-stages must be >= 2, got 1"),
+        ({"max_gap": 0}, "--curriculum.max-gap must be >= 1, got 0"),
+        ({"window": 0}, "--curriculum.window must be >= 1, got 0"),
+        ({"trial_episodes": 0}, "--curriculum.trial-episodes must be >= 1, got 0"),
+        ({"min_success_ratio": -0.1}, "--curriculum.min-success-ratio must be >= 0, got -0.1"),
+        ({"min_success": 0.0}, r"--curriculum.min-success must be in \(0, 1\], got 0.0"),
+        ({"min_success": 1.5}, r"--curriculum.min-success must be in \(0, 1\], got 1.5"),
+    ],
+)
+def test_curriculum_config_validation_names_the_option(kwargs, message):
+    with pytest.raises(ValueError, match=f"^{message}$"):
+        CurriculumConfig(**kwargs)

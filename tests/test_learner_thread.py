@@ -29,6 +29,12 @@ def filled(n: int, capacity: int = 1000) -> ReplayBuffer:
     return buf
 
 
+def lone_rows(buf: ReplayBuffer) -> tuple[np.ndarray, ...]:
+    """A buffer's rows as ``add_arrays`` columns (obs, actions, rewards, next_obs, terminated)."""
+    a = buf.arrays()
+    return a["obs"], a["actions"], a["rewards"], a["next_obs"], a["discounts"] == 0.0
+
+
 def wait_until(condition, thread: LearnerThread, timeout: float = 30.0) -> bool:
     """Poll ``condition`` while the thread runs; False if ``timeout`` passes first."""
     for _ in range(int(timeout / 0.02)):
@@ -114,10 +120,10 @@ def test_free_running_learner_trains_without_reported_steps():
     thread, slot = learner(online, LearnerConfig(publish_every=3, warmup_steps=20), paced=False)
     thread.start()
     try:
-        online.add_arrays(*filled(19).arrays().values())
+        online.add_arrays(*lone_rows(filled(19)))
         thread.join(0.2)
         assert thread.updates == 0  # one transition short of warmup
-        online.add(*(v[0] for v in filled(1).arrays().values()))
+        online.add(*(v[0] for v in lone_rows(filled(1))))
         assert wait_until(lambda: thread.updates >= 10, thread)
         assert thread.stats().budget is None and thread.stats().running
     finally:
@@ -134,7 +140,7 @@ class BrokenBuffer(ReplayBuffer):
 
 def test_thread_exception_reaches_the_main_thread_with_its_traceback():
     broken = BrokenBuffer(10, OBS, ACT)
-    broken.add_arrays(*filled(10).arrays().values())
+    broken.add_arrays(*lone_rows(filled(10)))
     thread, _ = learner(broken, LearnerConfig(warmup_steps=0))
     thread.start()
     thread.report_env_steps(5)
@@ -150,6 +156,27 @@ def test_thread_exception_reaches_the_main_thread_with_its_traceback():
     assert thread.stats().error is not None
     with pytest.raises(LearnerError, match="disk on fire"):
         thread.raise_if_failed()
+
+
+def test_learner_with_demos_trains_the_bc_term_until_it_fades():
+    demos = filled(40)
+    agent = SACAgent(OBS, ACT, SACConfig(hidden=16, batch_size=16, bc_decay_updates=30))
+    slot = WeightSlot()
+    thread = LearnerThread(
+        agent, filled(60), None, slot, LearnerConfig(warmup_steps=0), demos=demos
+    )
+    thread.start()
+    try:
+        thread.report_env_steps(10)
+        assert thread.wait_for_budget(timeout=30.0)
+        assert thread.stats().losses["bc_loss"] > 0.0  # demos sampled: the BC term is on
+        thread.report_env_steps(40)  # updates 30..39: the BC weight has faded to 0
+        assert thread.wait_for_budget(timeout=30.0)
+        assert thread.stats().losses["bc_loss"] == 0.0
+    finally:
+        thread.stop()
+    thread.raise_if_failed()
+    assert agent.bc_weight_now == 0.0 and thread.updates == 40
 
 
 def test_stop_before_start_is_harmless():

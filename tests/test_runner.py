@@ -6,9 +6,14 @@ import pytest
 import sim
 from episode.runner import EpisodeRunner
 from episode.types import Actor
-from learner.replay import ReplayBuffer
+from guides.factory import make_guide
+from learner.config import SACConfig
+from learner.explorer import CommandExplorer, Explorer
+from learner.replay import EpisodeReplay, ReplayBuffer
 from recordings.reader import iter_episodes, load_transitions
 from recordings.writer import DatasetWriter
+from teleop.command_space import COMMAND_DIM, CommandController, CommandLabeler
+from teleop.mapper import CommandMapper
 
 GUIDE_A, EXPLORER_A, HUMAN_A = -0.25, 0.5, 0.75
 
@@ -38,6 +43,30 @@ class ConstExplorer:
     def act(self, obs, deterministic=False):
         self.deterministic_calls += deterministic
         return np.full(sim.ACT_DIM, EXPLORER_A, np.float32)
+
+
+class LoggingReplay:
+    """The runner's Replay protocol, logging its calls (``add`` per step, ``end_episode``)."""
+
+    def __init__(self):
+        self.calls = []
+
+    def add(self, transition):
+        self.calls.append(("add", transition.t))
+
+    def end_episode(self):
+        self.calls.append(("end", None))
+
+
+class TakeOverExplorer(ConstExplorer):
+    """Logs every ``take_over(obs, previous)`` the runner makes."""
+
+    def __init__(self):
+        super().__init__()
+        self.take_overs = []
+
+    def take_over(self, obs, previous):
+        self.take_overs.append(previous)
 
 
 class BadGuide(ConstGuide):
@@ -101,7 +130,8 @@ def test_interventions_are_tagged_human_and_counted(env):
 
 def test_recorder_and_replay_receive_every_transition(env, tmp_path):
     dataset = tmp_path / "door-test-v0"
-    replay = ReplayBuffer(1000, sim.OBS_DIM, sim.ACT_DIM)
+    buffer = ReplayBuffer(1000, sim.OBS_DIM, sim.ACT_DIM)
+    replay = EpisodeReplay(buffer, "joint")
     human = np.full(sim.ACT_DIM, HUMAN_A, np.float32)
     with DatasetWriter(dataset) as writer:
         runner = EpisodeRunner(env, ConstGuide(), ConstExplorer(), recorder=writer, replay=replay)
@@ -115,7 +145,8 @@ def test_recorder_and_replay_receive_every_transition(env, tmp_path):
             seen.append(runner.step())
         runner.reset(seed=5, h=0)
         runner.finish()  # an episode with no steps is not stored
-    assert first.steps == 200 and len(seen) == 240 and len(replay) == 240
+    assert first.steps == 200 and len(seen) == 240 and len(buffer) == 240
+    assert buffer.episodes_added == 2  # whole episodes: the cut one too, the empty one not
 
     data = load_transitions(dataset)
     assert len(data["rewards"]) == 240
@@ -130,7 +161,7 @@ def test_recorder_and_replay_receive_every_transition(env, tmp_path):
     assert episodes[1].truncations[-1]  # ended by the caller: stored as truncated
     assert episodes[0].attrs["weight_version"] == 7
 
-    stored = replay.arrays()
+    stored = buffer.arrays()
     np.testing.assert_array_equal(stored["obs"], np.stack([t.obs for t in seen]))
     np.testing.assert_array_equal(stored["actions"], data["actions"])
     np.testing.assert_array_equal(stored["rewards"], [t.reward for t in seen])
@@ -158,24 +189,136 @@ def test_no_explorer_means_the_guide_acts_throughout_and_eval_is_deterministic(e
     assert explorer.deterministic_calls == 50
 
 
-def test_success_and_first_success_step_follow_the_door(env):
-    """Open the door by hand mid-episode: success, steps to open and return agree."""
+def test_success_is_the_door_open_for_25_steps(env):
+    """Open the door by hand mid-episode: D4RL's rule needs it open for >= 25 steps."""
     runner = EpisodeRunner(env, ConstGuide(0.0), None)
+    u = env.unwrapped
     runner.reset(seed=0, h=200)
     for _ in range(9):
         assert not runner.step().success
-    u = env.unwrapped
     u.data.qpos[u.door_hinge_addrs] = 1.5
     tr = runner.step()
     assert tr.success and tr.reward == 0.0
-    res = runner.finish()
-    assert res.success and res.first_success_step == 10 and res.episode_return == -9.0
-    assert res.open_at_end
+    res = runner.finish()  # open after 1 step only: opened, but no success
+    assert res.ever_opened and not res.success and res.open_steps == 1
+    assert res.first_success_step == 10 and res.episode_return == -9.0 and res.open_at_end
 
-    runner.reset(seed=0, h=200)  # opened, then shut again: a success, but not open at the end
-    u.data.qpos[u.door_hinge_addrs] = 1.5
-    assert runner.step().success
-    u.data.qpos[u.door_hinge_addrs] = 0.0
-    assert not runner.step().success
-    res = runner.finish()
-    assert res.success and not res.open_at_end and res.first_success_step == 1
+    for open_for, success in ((24, False), (25, True)):
+        runner.reset(seed=0, h=200)
+        for _ in range(open_for):
+            u.data.qpos[u.door_hinge_addrs] = 1.5
+            assert runner.step().success
+        u.data.qpos[u.door_hinge_addrs] = 0.0
+        assert not runner.step().success  # shut again: the open steps still count
+        res = runner.finish()
+        assert res.open_steps == open_for and res.success is success
+        assert res.ever_opened and not res.open_at_end and res.first_success_step == 1
+        assert res.success == sim.episode_success(open_for)
+
+
+def test_reset_deterministic_reaches_the_explorer_for_that_episode_only(env):
+    explorer = ConstExplorer()
+    runner = EpisodeRunner(env, ConstGuide(), explorer)
+    res = runner.run_episode(seed=0, h=190, deterministic=True)
+    assert explorer.deterministic_calls == 10 and res.deterministic
+    res = runner.run_episode(seed=0, h=190)  # back to the runner's default: stochastic
+    assert explorer.deterministic_calls == 10 and not res.deterministic
+    runner.reset(seed=0, h=195, deterministic=True)
+    while not runner.done:
+        runner.step()
+    assert explorer.deterministic_calls == 15 and runner.result().deterministic
+    # An episode the guide acted alone is no deterministic explorer episode.
+    assert not runner.run_episode(seed=0, h=200, deterministic=True).deterministic
+
+
+def test_replay_gets_one_add_per_step_and_one_end_per_episode(env):
+    replay = LoggingReplay()
+    runner = EpisodeRunner(env, ConstGuide(), ConstExplorer(), replay=replay)
+    runner.run_episode(seed=0, h=50)
+    assert replay.calls == [("add", t) for t in range(200)] + [("end", None)]
+    replay.calls.clear()
+    runner.reset(seed=1, h=10)
+    for _ in range(3):
+        runner.step()
+    runner.reset(seed=2, h=10)  # the unfinished episode is ended first
+    assert replay.calls == [("add", 0), ("add", 1), ("add", 2), ("end", None)]
+    runner.step()
+    runner.finish()
+    assert replay.calls[-2:] == [("add", 0), ("end", None)]
+
+
+def test_explorer_take_over_is_called_at_each_takeover(env):
+    guide, explorer = ConstGuide(), TakeOverExplorer()
+    runner = EpisodeRunner(env, guide, explorer)
+    runner.run_episode(seed=0, h=20)
+    assert explorer.take_overs == [guide]  # once, at the handover, from the guide
+    runner.reset(seed=0, h=0)
+    human = np.full(sim.ACT_DIM, HUMAN_A, np.float32)
+    for t in range(10):
+        runner.step(human if t in (4, 5) else None)
+    assert explorer.take_overs == [guide, None, None]  # at t = 0 and after the human
+
+
+def test_a_command_guides_commands_are_recorded_and_a_28d_guides_labelled(env, tmp_path):
+    guide = make_guide("scripted", env, seed=0)
+    runner = EpisodeRunner(env, guide, None)
+    runner.reset(seed=0, h=200)
+    for _ in range(30):
+        tr = runner.step()
+        assert tr.command is not None and tr.command.shape == (COMMAND_DIM,)
+        np.testing.assert_array_equal(tr.command, guide.command_vector)
+
+    plain = EpisodeRunner(env, ConstGuide(), None)  # a 28-D guide, no labeller: no Command
+    plain.reset(seed=0, h=200)
+    assert plain.step().command is None
+
+    labeler = CommandLabeler.for_env(env)
+    dataset = tmp_path / "door-labelled-v0"
+    buffer = ReplayBuffer(500, sim.OBS_DIM, COMMAND_DIM)
+    with DatasetWriter(dataset) as writer:
+        labelled = EpisodeRunner(
+            env,
+            ConstGuide(),
+            None,
+            recorder=writer,
+            replay=EpisodeReplay(buffer, "command"),
+            command_labeler=labeler,
+        )
+        labelled.reset(seed=0, h=200)
+        trs = [labelled.step() for _ in range(20)]
+        labelled.finish()
+    for tr in trs:
+        assert tr.command.dtype == np.float32 and tr.command.shape == (COMMAND_DIM,)
+        np.testing.assert_array_equal(tr.command, labeler(tr.obs, tr.action, tr.next_obs))
+    np.testing.assert_array_equal(buffer.arrays()["actions"], np.stack([t.command for t in trs]))
+    (episode,) = list(iter_episodes(dataset))
+    stored = episode.infos["command"]  # (T + 1, 6): row 0 (before the first step) is NaN
+    assert stored.shape == (21, COMMAND_DIM) and np.isnan(stored[0]).all()
+    np.testing.assert_array_equal(episode.commands, np.stack([t.command for t in trs]))
+
+
+def test_a_command_explorer_continues_the_guides_mapper_and_records_its_commands(env):
+    guide = make_guide("scripted", env, seed=0)
+    policy = Explorer(sim.OBS_DIM, COMMAND_DIM, SACConfig(hidden=16), seed=0)
+    explorer = CommandExplorer(policy, CommandController(CommandMapper.for_env(env)))
+    buffer = ReplayBuffer(500, sim.OBS_DIM, COMMAND_DIM)
+    runner = EpisodeRunner(env, guide, explorer, replay=EpisodeReplay(buffer, "command"))
+    runner.reset(seed=0, h=30)
+    trs = [runner.step() for _ in range(30)]
+    guide_targets = guide.mapper.targets.copy()
+    tr = runner.step()  # the handover: the explorer starts from the guide's targets
+    assert tr.actor == Actor.EXPLORER
+    np.testing.assert_array_equal(tr.command, explorer.command_vector)
+    trs.append(tr)
+    runner.finish()
+    assert not np.array_equal(explorer.controller.mapper.targets, guide_targets)  # it moved on
+    np.testing.assert_array_equal(buffer.arrays()["actions"], np.stack([t.command for t in trs]))
+
+
+def test_a_command_space_replay_rejects_steps_without_a_command(env):
+    runner = EpisodeRunner(
+        env, ConstGuide(), None, replay=EpisodeReplay(ReplayBuffer(10, 39, 6), "command")
+    )
+    runner.reset(seed=0, h=200)
+    with pytest.raises(ValueError, match="command_labeler"):
+        runner.step()

@@ -9,12 +9,15 @@ import torch
 from learner.bc import BCPolicy, bc_pretrain, squashed_log_prob, train_bc_policy
 from learner.replay import Batch, ReplayBuffer
 from learner.sac import (
+    LOSS_NAMES,
     Actor,
     EnsembleCritic,
     SACAgent,
     SACConfig,
     actor_loss,
     alpha_loss,
+    bc_loss,
+    bc_schedule,
     bf16_matmul_supported,
     critic_loss,
     ensemble_q,
@@ -35,7 +38,8 @@ def random_batch(n: int, obs_dim: int, act_dim: int, seed: int = 0) -> Batch:
         actions=torch.rand(n, act_dim, generator=g) * 2 - 1,
         rewards=-torch.rand(n, generator=g),
         next_obs=torch.randn(n, obs_dim, generator=g),
-        dones=(torch.rand(n, generator=g) < 0.3).float(),
+        discounts=0.99 * (torch.rand(n, generator=g) > 0.3).float(),
+        mc_returns=torch.full((n,), -math.inf),
     )
 
 
@@ -47,13 +51,108 @@ def test_critic_loss_zero_at_target_and_half_mse_summed_over_members():
     assert critic_loss(q, target).item() == pytest.approx(0.5 * (1.0 + 4.0))
 
 
-def test_td_target_bootstraps_only_when_not_done_and_takes_the_min():
-    rewards, dones = torch.tensor([-1.0, -1.0]), torch.tensor([0.0, 1.0])
+def test_td_target_bootstraps_with_the_rows_discount_and_takes_the_min():
+    rewards = torch.tensor([-1.0, -1.0])
+    discounts = torch.tensor([0.9, 0.0])  # the second row terminated: no bootstrap
     next_q = torch.tensor([[5.0, 5.0], [3.0, 7.0]])  # min per sample: 3, 5
     next_log_prob = torch.tensor([-2.0, -2.0])
-    y = td_target(rewards, dones, next_q, next_log_prob, alpha=0.5, gamma=0.9)
+    y = td_target(rewards, discounts, next_q, next_log_prob, alpha=0.5)
     assert y[0].item() == pytest.approx(-1.0 + 0.9 * (3.0 + 0.5 * 2.0))
     assert y[1].item() == pytest.approx(-1.0)  # terminated: the reward alone
+
+
+def test_td_target_n_step_rows_from_the_buffer_discount_by_gamma_to_the_m():
+    """A 3-step row of the buffer: R = r0 + g r1 + g^2 r2, bootstrapped with g^3."""
+    gamma, T = 0.9, 6
+    buf = ReplayBuffer(T, 2, 1, gamma=gamma, n_step=3)
+    obs = np.arange(2 * T, dtype=np.float32).reshape(T, 2)
+    buf.add_episode(obs, np.zeros((T, 1)), -np.ones(T), obs + 100.0)
+    rows = buf.arrays()
+    r, d = torch.from_numpy(rows["rewards"]), torch.from_numpy(rows["discounts"])
+    next_q = torch.full((2, T), 10.0)
+    y = td_target(r, d, next_q, torch.zeros(T), alpha=0.0, backup_entropy=False)
+    expected_r = -(1 + gamma + gamma**2)
+    assert y[0].item() == pytest.approx(expected_r + gamma**3 * 10.0, rel=1e-5)
+    # The last row sees one step only (the episode was cut by time, not terminated).
+    assert y[-1].item() == pytest.approx(-1.0 + gamma * 10.0, rel=1e-5)
+    np.testing.assert_array_equal(rows["next_obs"][0], obs[2] + 100.0)
+
+
+def test_td_target_mc_floor_binds_only_where_it_is_higher():
+    rewards, discounts = torch.tensor([-1.0, -1.0, -1.0]), torch.full((3,), 0.5)
+    next_q = torch.tensor([[-10.0, -10.0, -10.0]])  # target: -1 + 0.5 * -10 = -6
+    mc = torch.tensor([-2.0, -9.0, -math.inf])  # higher, lower, unknown
+    y = td_target(rewards, discounts, next_q, torch.zeros(3), 0.1, mc_returns=mc)
+    assert y.tolist() == pytest.approx([-2.0, -6.0, -6.0])
+    plain = td_target(rewards, discounts, next_q, torch.zeros(3), 0.1)
+    assert plain.tolist() == pytest.approx([-6.0] * 3)
+
+
+def test_td_target_without_backup_entropy_ignores_alpha_and_log_prob():
+    rewards, discounts = torch.tensor([-1.0]), torch.tensor([0.9])
+    next_q, log_prob = torch.tensor([[2.0]]), torch.tensor([-3.0])
+    soft = td_target(rewards, discounts, next_q, log_prob, alpha=0.5, backup_entropy=True)
+    hard = td_target(rewards, discounts, next_q, log_prob, alpha=0.5, backup_entropy=False)
+    assert soft.item() == pytest.approx(-1.0 + 0.9 * (2.0 + 1.5))
+    assert hard.item() == pytest.approx(-1.0 + 0.9 * 2.0)
+    assert td_target(rewards, discounts, next_q, log_prob * 7, 9.0, backup_entropy=False) == hard
+
+
+def test_bc_loss_is_the_squared_error_of_the_mode_summed_over_dims():
+    actions = torch.tensor([[0.5, -0.5], [0.0, 0.0]])
+    mean = torch.atanh(actions).clone().requires_grad_(True)
+    assert bc_loss(mean, actions).item() == pytest.approx(0.0, abs=1e-12)
+    off = torch.zeros(2, 2)  # tanh(0) = 0: errors 0.25 + 0.25 on row 0, 0 on row 1
+    assert bc_loss(off, actions).item() == pytest.approx(0.25)
+    bc_loss(mean + 0.1, actions).backward()
+    assert mean.grad is not None and (mean.grad > 0).all()  # pulls the mean back down
+
+
+def test_bc_schedule_fades_linearly_to_zero_and_zero_decay_is_constant():
+    assert bc_schedule(0.4, 100, 0) == pytest.approx(0.4)
+    assert bc_schedule(0.4, 100, 25) == pytest.approx(0.3)
+    assert bc_schedule(0.4, 100, 100) == 0.0
+    assert bc_schedule(0.4, 100, 10_000) == 0.0  # never negative
+    assert bc_schedule(0.4, 0, 10_000) == pytest.approx(0.4)
+    agent = SACAgent(3, 2, SACConfig(hidden=16, batch_size=8, bc_weight=0.4, bc_decay_updates=4))
+    weights = []
+    for s in range(5):
+        weights.append(agent.bc_weight_now)
+        agent.update(random_batch(8, 3, 2, seed=s), random_batch(8, 3, 2, seed=50 + s))
+    assert weights == pytest.approx([0.4, 0.3, 0.2, 0.1, 0.0])
+
+
+def test_bc_term_pulls_the_actor_towards_the_demonstrations():
+    """With BC, a few updates move the actor's mode on demo states to the demo actions."""
+    demo_action = torch.tensor([0.7, -0.6])
+    g = torch.Generator().manual_seed(0)
+    demo_obs = torch.randn(64, 4, generator=g)
+    demos = Batch(
+        obs=demo_obs,
+        actions=demo_action.expand(64, 2).clone(),
+        rewards=torch.zeros(64),
+        next_obs=demo_obs,
+        discounts=torch.zeros(64),
+        mc_returns=torch.full((64,), -math.inf),
+    )
+
+    def train(with_demos: bool) -> float:
+        cfg = SACConfig(hidden=32, batch_size=64, actor_lr=3e-3, bc_weight=2.5)
+        agent = SACAgent(4, 2, cfg, seed=0)
+        for s in range(40):
+            stats = agent.update(random_batch(64, 4, 2, seed=s), demos if with_demos else None)
+            if with_demos:
+                assert stats["bc_loss"] > 0.0
+            else:
+                assert stats["bc_loss"] == 0.0
+        with torch.no_grad():
+            mode = torch.tanh(agent.actor(demo_obs)[0])
+        return float((mode - demo_action).square().sum(-1).mean())
+
+    start = float(demo_action.square().sum())  # an untrained actor's mode is near 0
+    with_bc, without = train(True), train(False)
+    assert with_bc < 0.25 * start
+    assert with_bc < 0.5 * without
 
 
 def test_critic_loss_gradient_does_not_reach_the_target():
@@ -167,7 +266,9 @@ def test_update_changes_critic_actor_alpha_and_moves_targets_by_tau():
         "alpha": agent.alpha,
     }
     stats = agent.update(batch)
-    assert set(stats) == {"critic_loss", "actor_loss", "alpha", "q_mean", "entropy"}
+    assert tuple(stats) == LOSS_NAMES
+    assert set(stats) == {"critic_loss", "actor_loss", "alpha", "q_mean", "entropy", "bc_loss"}
+    assert stats["bc_loss"] == 0.0  # no demos: no BC term
     assert all(isinstance(v, float) and math.isfinite(v) for v in stats.values())
     assert not torch.equal(agent.critic.w2, before["critic"])
     assert not torch.equal(agent.actor.head.weight, before["actor"])
@@ -204,6 +305,18 @@ def test_config_rejects_bad_values():
         SACConfig(n_critics=0)
     with pytest.raises(ValueError, match="init_alpha"):
         SACConfig(init_alpha=0.0)
+    with pytest.raises(ValueError, match="n_step"):
+        SACConfig(n_step=0)
+    with pytest.raises(ValueError, match="bc_weight"):
+        SACConfig(bc_weight=-0.1)
+    with pytest.raises(ValueError, match="bc_decay_updates"):
+        SACConfig(bc_decay_updates=-1)
+
+
+def test_config_defaults_are_the_measured_ones():
+    cfg = SACConfig()
+    assert (cfg.hidden, cfg.init_alpha, cfg.n_step) == (128, 0.01, 5)
+    assert cfg.mc_lower_bound and not cfg.backup_entropy and cfg.bc_weight > 0
 
 
 @pytest.mark.parametrize("bf16", [False, True])

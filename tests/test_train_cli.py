@@ -16,9 +16,9 @@ import sim
 from episode.types import Actor
 from learner.checkpoint import FORMAT, latest_checkpoint, load_checkpoint
 from learner.metrics import read_csv
+from learner.run_dir import GUIDE_DATASET, TRAIN_DATASET
 from learner.sac import SACConfig
 from learner.thread import LearnerConfig
-from learner.trainer import GUIDE_DATASET, TRAIN_DATASET, prepare_run_dir
 from recordings.reader import iter_episodes, load_transitions
 from tests.conftest import ROOT
 
@@ -204,19 +204,21 @@ def test_train_config_nests_the_learners_own_configs():
 
 def test_offline_data_joins_the_prior_buffer(tiny_run, tmp_path, capsys):
     """--offline-data adds every step of a recording (e.g. human demos) to the offline buffer."""
+    from guides.factory import make_guide
     from learner.config import TrainConfig
-    from learner.trainer import TrainSession
+    from learner.session import LearningSession
 
     demos = tiny_run / GUIDE_DATASET  # 3 recorded guide episodes stand in for human demos
     n_demo = len(load_transitions(demos)["rewards"])
     cfg = TrainConfig(
         run_dir=tmp_path / "with-demos", guide_episodes=2, offline_data=(demos,), progress=False
     )
-    session = TrainSession(prepare_run_dir(cfg))
+    env = sim.make_door()
+    session = LearningSession(cfg, make_guide("scripted", env, seed=0), env=env)
     try:
-        assert len(session.offline) == n_demo + 2 * sim.EPISODE_STEPS
+        assert len(session.parts.offline) == n_demo + 2 * sim.EPISODE_STEPS
     finally:
-        session.recorder.close()
+        assert session.close() == []
     line = bad(capsys, ["train", "--run-dir", str(tmp_path / "bad"), "--offline-data",
                         str(tmp_path / "missing-v0")])  # fmt: skip
     assert "missing-v0" in line

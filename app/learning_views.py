@@ -1,0 +1,86 @@
+"""The app's side of the one learning session: its settings and its status for the HUD.
+
+The app runs :class:`learner.session.LearningSession` with the trainer's defaults; only what a
+window needs differs: the learner runs free on one torch thread, episodes go to
+``RUN_DIR/episodes/door-app-v0``, no periodic evaluation stalls the window, and the app
+resumes whatever run its ``--run-dir`` holds.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from app.config import AppConfig
+from app.hud import LearnerView, RecordingView
+from learner.checkpoint import latest_checkpoint
+from learner.config import LearnerConfig, TrainConfig
+from learner.run_dir import APP_DATASET
+from learner.session import LearningSession, SessionOptions, one_line
+from sim.door import EPISODE_STEPS
+
+ONLINE_CAPACITY = 300_000
+"""Online replay capacity (transitions; ~1,500 episodes, ~130 MB: a desktop's memory)."""
+CHECKPOINT_EVERY_EPISODES = 20
+"""Save a checkpoint every this many episodes' worth of env steps (and at exit)."""
+
+
+def session_settings(cfg: AppConfig) -> tuple[TrainConfig, SessionOptions]:
+    """The learning session an app config asks for (resumed if ``--run-dir`` holds a run)."""
+    train = TrainConfig(
+        run_dir=Path(cfg.run_dir),
+        guide=cfg.guide,
+        strategy=cfg.strategy,
+        seed=cfg.seed,
+        resume=latest_checkpoint(Path(cfg.run_dir)) is not None,
+        guide_episodes=cfg.guide_episodes,
+        h1=cfg.h1,
+        eval_episodes=0,
+        checkpoint_every=CHECKPOINT_EVERY_EPISODES * EPISODE_STEPS,
+        buffer_capacity=ONLINE_CAPACITY,
+        progress=False,
+        learner=LearnerConfig(warmup_steps=cfg.warmup_steps, torch_threads=1),
+    )
+    options = SessionOptions(
+        learning=cfg.learner,
+        paced=False,
+        dataset=APP_DATASET,
+        record=cfg.record,
+        strict_run_dir=False,
+        plots=False,
+    )
+    return train, options
+
+
+def learner_view(session: LearningSession) -> LearnerView | None:
+    """The learner's status for the HUD (None when the learner is off)."""
+    s = session.learner_stats()
+    if s is None:
+        return None
+    return LearnerView(
+        updates=s.updates,
+        updates_per_s=s.updates_per_s,
+        version=s.version,
+        explorer_version=session.explorer.version,
+        losses=dict(s.losses),
+        online=s.online_size,
+        offline=s.offline_size,
+        warmup=session.cfg.learner.warmup_steps,
+        error=one_line(s.error) if s.error else None,
+    )
+
+
+def recording_view(session: LearningSession) -> RecordingView | None:
+    """The recorder's status for the HUD (None when not recording)."""
+    rec = session.recorder
+    if rec is None:
+        return None
+    err = rec.error
+    return RecordingView(
+        dataset=str(session.options.dataset),
+        episodes=rec.episodes_written,
+        steps=rec.steps_written,
+        error=f"{type(err).__name__}: {err}" if err is not None else None,
+    )
+
+
+__all__ = ["learner_view", "recording_view", "session_settings"]

@@ -1,0 +1,170 @@
+"""``collect``: the learning session with learning off, the guide acting every step.
+
+Episode ``i`` is reset with seed ``seed + i`` and recorded to ``--out`` (a Minari dataset).
+Ctrl-C discards the episode in progress and keeps what was finished; any other error
+discards it too and propagates (the finished episodes stay recorded).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from episode.guide import Guide
+from learner.config import CollectConfig, CurriculumConfig, TrainConfig
+from learner.session import GuideFactory, LearningSession, SessionOptions
+from sim.door import EPISODE_STEPS, normalized_score
+from sim.errors import UserError
+
+
+@dataclass
+class CollectStats:
+    """What a collection recorded."""
+
+    returns: list[float] = field(default_factory=list)
+    """Return of each finished episode."""
+    successes: list[bool] = field(default_factory=list)
+    """Whether the door opened in each finished episode."""
+    interrupted: bool = False
+    """Whether Ctrl-C stopped it (the episode in progress was discarded)."""
+
+    @property
+    def episodes(self) -> int:
+        """Finished episodes."""
+        return len(self.returns)
+
+    @property
+    def success_rate(self) -> float:
+        """Fraction of finished episodes with the door opened."""
+        return sum(self.successes) / self.episodes if self.episodes else math.nan
+
+    @property
+    def mean_score(self) -> float:
+        """Mean normalized score of the finished episodes."""
+        scores = [normalized_score(r) for r in self.returns]
+        return sum(scores) / len(scores) if scores else math.nan
+
+
+def collect_session(
+    out: Path,
+    guide: Guide,
+    *,
+    seed: int = 0,
+    env: Any = None,
+    append: bool = True,
+    author: str | None = None,
+) -> LearningSession:
+    """A session that records whole-guide episodes (h = 200) to the dataset ``out``."""
+    out = Path(out)
+    cfg = TrainConfig(
+        run_dir=out.parent,
+        guide=str(getattr(guide, "kind", "guide")),
+        strategy="fixed",
+        seed=seed,
+        guide_episodes=0,
+        eval_episodes=0,
+        progress=False,
+        curriculum=CurriculumConfig(fixed_h=EPISODE_STEPS),
+    )
+    options = SessionOptions(
+        learning=False,
+        dataset=Path(out.name),
+        guide_only=True,
+        run_files=False,
+        plots=False,
+        first_seed=seed,
+        append=append,
+        author=author,
+    )
+    return LearningSession(cfg, guide, options, env=env)
+
+
+def collect_episodes(
+    session: LearningSession, episodes: int, progress: bool = True
+) -> CollectStats:
+    """Record ``episodes`` episodes through ``session``.
+
+    The episode in progress is dropped on Ctrl-C (``interrupted`` set) or an error (raised).
+    """
+    stats = CollectStats()
+    bar = tqdm(range(episodes), desc="collect", unit="ep", disable=not progress)
+    try:
+        for _ in bar:
+            session.begin_episode()
+            while not session.done:
+                session.step()
+            result = session.end_episode()
+            assert result is not None
+            stats.returns.append(result.episode_return)
+            stats.successes.append(result.success)
+            bar.set_postfix(success=f"{stats.success_rate:.0%}", score=f"{stats.mean_score:.1f}")
+    except KeyboardInterrupt:
+        session.discard_episode()
+        stats.interrupted = True
+    except BaseException:
+        session.discard_episode()  # a failing guide must not leave a half episode behind
+        raise
+    finally:
+        bar.close()
+    return stats
+
+
+def run_collect(cfg: CollectConfig, make_guide: GuideFactory) -> int:
+    """``collect``: record guide episodes headless; print a summary. Returns the exit code.
+
+    Args:
+        cfg: What to record.
+        make_guide: Builds ``--guide`` (``guides.factory.make_guide``; ``launch.py`` hands it in).
+
+    """
+    from recordings.layout import dataset_paths
+
+    if cfg.episodes < 1:
+        raise UserError(f"--episodes must be at least 1, got {cfg.episodes}")
+    paths = dataset_paths(cfg.out)
+    if paths.exists() and not cfg.append:  # checked before the env and guide are built
+        raise UserError(f"dataset {paths.dataset} exists; pass --append to add to it")
+    import sim
+
+    env = sim.make_door()
+    try:
+        guide = make_guide(cfg.guide, env, seed=cfg.seed)
+        session = collect_session(paths.dataset, guide, seed=cfg.seed, env=env,
+                                  append=cfg.append, author=cfg.author)  # fmt: skip
+        try:
+            stats = collect_episodes(session, cfg.episodes)
+        finally:
+            errors = session.close()
+        if errors:
+            raise errors[0]
+    finally:
+        env.close()
+    for line in _summary(session.recorder, stats):
+        print(line)
+    return 130 if stats.interrupted else 0
+
+
+def _summary(writer: Any, stats: CollectStats) -> list[str]:
+    from recordings.reader import summarize
+
+    summary = summarize(writer.dataset)
+    how = "created" if writer.created else f"appended; it now holds {summary.episodes} episodes"
+    lines = []
+    if stats.interrupted:
+        lines.append("interrupted: the episode in progress was discarded")
+    lines += [
+        f"recorded {stats.episodes} episodes ({writer.steps_written} steps) to "
+        f"{writer.dataset} ({how})",
+        f"success {sum(stats.successes)}/{stats.episodes} ({100 * stats.success_rate:.1f} %)   "
+        f"mean normalized score {stats.mean_score:.1f}",
+        f"file {summary.size_bytes / 1e6:.2f} MB   load it with MINARI_DATASETS_PATH="
+        f"{writer.dataset.parent} and minari.load_dataset({writer.dataset.name!r})",
+    ]
+    return lines
+
+
+__all__ = ["CollectStats", "collect_episodes", "collect_session", "run_collect"]

@@ -1,0 +1,194 @@
+"""The one run-directory format of the app and ``train``: ``config.json``, datasets, checks.
+
+A run directory (``--run-dir``) holds::
+
+    RUN_DIR/config.json              the session's settings (``{"train": ..., obs_dim, act_dim}``)
+    RUN_DIR/metrics/episodes.csv     one row per finished episode (``h`` among the columns)
+    RUN_DIR/metrics/evals.csv        one row per evaluation of the explorer alone
+    RUN_DIR/checkpoints/step_*.pt    the one checkpoint format (``learner.checkpoint``)
+    RUN_DIR/episodes/<name>-v0       Minari datasets: door-guide-v0 (H1), door-train-v0 (train),
+                                     door-app-v0 (the app)
+
+``train --resume``, the app (which resumes whenever a checkpoint is there) and ``eval`` read
+any of them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import sim
+from learner import checkpoint as ckpt_io
+from learner.config import TrainConfig
+from sim.errors import UserError
+
+CONFIG_FILE = "config.json"
+"""The run's configuration, written when the run starts."""
+EPISODES_DIR = Path("episodes")
+"""Where a run's datasets live, relative to the run directory."""
+TRAIN_DATASET = EPISODES_DIR / "door-train-v0"
+"""The training episodes of ``train`` (guide + explorer steps)."""
+APP_DATASET = EPISODES_DIR / "door-app-v0"
+"""Every app episode (guide, explorer, human)."""
+GUIDE_DATASET = EPISODES_DIR / "door-guide-v0"
+"""The guide-only episodes (offline data, H1)."""
+RESUMABLE_FIELDS = frozenset(
+    {
+        "run_dir",
+        "steps",
+        "resume",
+        "progress",
+        "eval_every",
+        "eval_episodes",
+        "checkpoint_every",
+        "keep_checkpoints",
+    }
+)
+"""Settings that may change when a run is resumed; every other one must match."""
+
+
+def config_to_dict(cfg: TrainConfig) -> dict[str, Any]:
+    """The config as plain JSON values."""
+    return json.loads(json.dumps(dataclasses.asdict(cfg), default=str))
+
+
+def prepare_run_dir(cfg: TrainConfig, *, strict: bool = True) -> TrainConfig:
+    """Check the run directory against ``cfg.resume`` and write (or update) ``config.json``.
+
+    Args:
+        cfg: The session's settings.
+        strict: ``train``'s rules (a run there needs ``--resume``, and the same settings).
+            False is the app's: it resumes whatever checkpoint is there and lets guide and
+            pacing settings change between sessions (the networks and curriculum must fit).
+
+    Raises:
+        UserError: A run already there without ``--resume``, nothing to resume, a directory
+            holding something else, or ``--resume`` with different settings.
+
+    """
+    check_run_dir(cfg, strict=strict)
+    run_dir, config_file = Path(cfg.run_dir), Path(cfg.run_dir) / CONFIG_FILE
+    run_dir.mkdir(parents=True, exist_ok=True)
+    write_json(
+        config_file, {"train": config_to_dict(cfg), "obs_dim": sim.OBS_DIM, "act_dim": sim.ACT_DIM}
+    )
+    return cfg
+
+
+def check_run_dir(cfg: TrainConfig, *, strict: bool = True) -> None:
+    """The checks of :func:`prepare_run_dir`, writing nothing (call it before costly set-up)."""
+    check_values(cfg)
+    run_dir, config_file = Path(cfg.run_dir), Path(cfg.run_dir) / CONFIG_FILE
+    if run_dir.exists() and not run_dir.is_dir():
+        raise UserError(f"--run-dir {run_dir} exists and is not a directory")
+    if strict:
+        _check_strict(cfg, run_dir, config_file)
+
+
+def _check_strict(cfg: TrainConfig, run_dir: Path, config_file: Path) -> None:
+    if config_file.exists() and not cfg.resume:
+        if ckpt_io.latest_checkpoint(run_dir) is None:
+            raise UserError(
+                f"{run_dir} holds a run that stopped before its first checkpoint; delete it or "
+                "choose another --run-dir"
+            )
+        raise UserError(
+            f"{run_dir} already holds a run ({CONFIG_FILE}); pass --resume to continue it or "
+            "choose another --run-dir"
+        )
+    if cfg.resume:
+        if not config_file.exists():
+            raise UserError(f"nothing to resume: {run_dir} holds no {CONFIG_FILE}")
+        if ckpt_io.latest_checkpoint(run_dir) is None:
+            raise UserError(
+                f"nothing to resume: {run_dir} holds no checkpoint yet (the run stopped before "
+                "its first one); delete the directory or choose another --run-dir"
+            )
+        check_same_settings(cfg, read_config(config_file))
+    elif run_dir.is_dir() and any(run_dir.iterdir()):
+        names = ", ".join(sorted(p.name for p in run_dir.iterdir())[:5])
+        raise UserError(
+            f"--run-dir {run_dir} is not empty and is not a run directory (it holds {names}); "
+            "choose another --run-dir"
+        )
+
+
+def check_values(cfg: TrainConfig) -> None:
+    """Raise a :class:`UserError` for a setting that cannot work."""
+    checks = [
+        (cfg.steps >= 1, f"--steps must be >= 1, got {cfg.steps}"),
+        (cfg.guide_episodes >= 0, f"--guide-episodes must be >= 0, got {cfg.guide_episodes}"),
+        (cfg.eval_every >= 1, f"--eval-every must be >= 1, got {cfg.eval_every}"),
+        (cfg.eval_episodes >= 0, f"--eval-episodes must be >= 0, got {cfg.eval_episodes}"),
+        (cfg.checkpoint_every >= 1, f"--checkpoint-every must be >= 1, got {cfg.checkpoint_every}"),
+        (cfg.keep_checkpoints >= 1, f"--keep-checkpoints must be >= 1, got {cfg.keep_checkpoints}"),
+        (cfg.buffer_capacity >= 1, f"--buffer-capacity must be >= 1, got {cfg.buffer_capacity}"),
+        (
+            cfg.h1 is None or 1 <= cfg.h1 <= sim.EPISODE_STEPS,
+            f"--h1 must be in [1, {sim.EPISODE_STEPS}], got {cfg.h1}",
+        ),
+        (
+            0 <= cfg.curriculum.fixed_h <= sim.EPISODE_STEPS,
+            f"--curriculum.fixed-h must be in [0, 200], got {cfg.curriculum.fixed_h}",
+        ),
+        (
+            cfg.guide != "none" or cfg.strategy == "none",
+            f"--guide none works only with --strategy none (not {cfg.strategy})",
+        ),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise UserError(message)
+
+
+def read_config(path: Path) -> dict[str, Any]:
+    """The ``train`` block of a run's ``config.json``."""
+    try:
+        saved = json.loads(path.read_text())
+        return dict(saved["train"])
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise UserError(f"{path} is not a run config this program wrote ({e})") from None
+
+
+def check_same_settings(cfg: TrainConfig, saved: dict[str, Any]) -> None:
+    """Raise a :class:`UserError` naming every setting that differs from the saved run's."""
+    now = config_to_dict(cfg)
+    diff = [
+        k
+        for k in sorted(set(now) | set(saved))
+        if k not in RESUMABLE_FIELDS
+        and now.get(k) != saved.get(k)
+        and (k in saved or now.get(k))  # a field added since, left empty, is no change
+    ]
+    if diff:
+        what = "; ".join(f"{k}: run has {saved.get(k)!r}, now {now.get(k)!r}" for k in diff)
+        raise UserError(
+            f"--resume with other settings than the run in {cfg.run_dir} ({what}); resume with "
+            "the same arguments (only --steps and the eval/checkpoint cadence may change)"
+        )
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    """Write ``data`` as JSON atomically (temporary file, then ``os.replace``)."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    os.replace(tmp, path)
+
+
+def open_writer(dataset: Path, append: bool = False, author: str | None = None) -> Any:
+    """A :class:`recordings.writer.DatasetWriter` on ``dataset``."""
+    from recordings.writer import DatasetWriter
+
+    return DatasetWriter(dataset, append=append, author=author)
+
+
+def online_datasets(run_dir: Path) -> list[Path]:
+    """The run's datasets of online episodes (every one but the guide-only episodes)."""
+    folder = Path(run_dir) / EPISODES_DIR
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.is_dir() and p.name != GUIDE_DATASET.name)

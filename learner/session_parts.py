@@ -1,0 +1,340 @@
+"""The learning side of a session: agent, explorer, buffers, weight slot, learner thread.
+
+:class:`LearningParts` builds them from a ``TrainConfig`` (restoring a checkpoint when resuming)
+and holds the payload of the one checkpoint format; :class:`Counters` is the run's progress;
+:class:`SessionOptions` says how a session runs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import sim
+from episode.guide import Guide
+from episode.types import EpisodeResult
+from learner.bc import bc_pretrain
+from learner.config import TrainConfig
+from learner.curriculum import Curriculum
+from learner.datasets import load_episodes, recorded_steps
+from learner.evaluate import evaluate
+from learner.explorer import CommandExplorer, Explorer
+from learner.metrics import LOSS_KEYS, EvalSummary, MetricsLog
+from learner.replay import ReplayBuffer
+from learner.rng_state import rng_states, set_rng_states
+from learner.run_dir import TRAIN_DATASET, config_to_dict
+from learner.sac import SACAgent
+from learner.session_setup import build_curriculum, guide_data
+from learner.thread import LearnerStats, LearnerThread, WeightSlot
+from sim.errors import UserError
+from teleop.command_space import COMMAND_DIM, CommandController, CommandLabeler
+from teleop.mapper import CommandMapper
+
+PLOT_EVERY_S = 60.0
+"""Refresh the PNG plots after an evaluation at most this often (and always at exit)."""
+
+
+@dataclass(frozen=True)
+class SessionOptions:
+    """How a session runs (the settings that are not the run's: see ``TrainConfig``)."""
+
+    learning: bool = True
+    """Train the explorer in the learner thread (off: ``collect``, the app's ``--no-learner``)."""
+    paced: bool = True
+    """Keep the update-to-data ratio exact (``train``); False: the learner runs free (the app)."""
+    dataset: Path = TRAIN_DATASET
+    """Where episodes are recorded, relative to the run directory (or absolute)."""
+    record: bool = True
+    """Record every episode (and the guide-only ones)."""
+    guide_only: bool = False
+    """No explorer at all: the guide acts every step (``collect``)."""
+    run_files: bool = True
+    """Write ``config.json``, metrics and checkpoints to the run directory (off: ``collect``)."""
+    strict_run_dir: bool = True
+    """``train``'s run-directory rules (see :func:`learner.run_dir.prepare_run_dir`)."""
+    plots: bool = True
+    """Draw the PNG plots at exit."""
+    first_seed: int | None = None
+    """Episode ``k`` uses seed ``first_seed + k`` (``collect``); None: the run's seed scheme."""
+    append: bool = True
+    """Append to an existing dataset (``collect`` refuses unless ``--append``)."""
+    author: str | None = None
+    """Author written to the dataset's metadata."""
+
+
+@dataclass
+class Counters:
+    """Progress of a run, saved in every checkpoint."""
+
+    env_steps: int = 0
+    """Env steps of the run's episodes (guide, explorer and human steps)."""
+    episodes: int = 0
+    """Episodes completed (episode k uses the k-th seed)."""
+    updates: int = 0
+    """Learner updates before the current session (resumed runs)."""
+    next_eval: int = 0
+    """Env steps at which the next evaluation is due."""
+    next_checkpoint: int = 0
+    """Env steps at which the next periodic checkpoint is due."""
+    guide_steps: int = 0
+    """Env steps of the guide-only episodes (not counted in ``env_steps``)."""
+    wall_s: float = 0.0
+    """Wall time spent in earlier sessions."""
+
+    @classmethod
+    def from_checkpoint(cls, saved: dict[str, Any] | None) -> Counters:
+        """The counters a checkpoint saved (zeros for a new run).
+
+        A checkpoint of the app before the one session kept its counts under ``"app"``.
+        """
+        if not saved:
+            return cls()
+        if "counters" in saved:
+            return cls(**saved["counters"])
+        app = saved.get("app") or {}
+        return cls(env_steps=int(app.get("env_steps", 0)), episodes=int(app.get("episodes", 0)))
+
+
+class LearningParts:
+    """The session's learning pieces (see the module docstring).
+
+    Args:
+        cfg: The run's settings.
+        env: The session's env (used here to measure the guide).
+        guide: The guide (measured for H1 unless human, resumed or given ``--h1``).
+        opts: The session's options (``learning``, ``paced``, ``guide_only``, ``record``).
+        saved: The checkpoint to resume from, or None.
+        progress: Set-up status lines (the app's loading screen).
+
+    """
+
+    def __init__(
+        self,
+        cfg: TrainConfig,
+        env: Any,
+        guide: Guide | None,
+        opts: SessionOptions,
+        saved: dict[str, Any] | None,
+        progress: Callable[[str], None] | None,
+    ) -> None:
+        self.cfg, self.opts = cfg, opts
+        self.sac_config = cfg.sac
+        self.space = cfg.explorer_space
+        self.policy_dim = COMMAND_DIM if self.space == "command" else sim.ACT_DIM
+        """Size of the agent's actions: 6 (Command space) or 28 (joint space)."""
+        self.labeler = CommandLabeler.for_env(env)
+        """Labels 28-D steps with the Command that explains them (user guides, human takeovers)."""
+        self.agent: SACAgent | None = None
+        self.explorer: Explorer | CommandExplorer | None = None
+        if not opts.guide_only:
+            self.agent = SACAgent(sim.OBS_DIM, self.policy_dim, self.sac_config, seed=cfg.seed)
+            self.explorer = self.make_explorer(cfg.seed, env)
+        capacity = max(1, cfg.guide_episodes) * sim.EPISODE_STEPS
+        self.offline = self.buffer(capacity + recorded_steps(cfg.offline_data))
+        self.demos = ReplayBuffer(self.offline.capacity, sim.OBS_DIM, self.policy_dim)
+        """Guide and human steps of successful episodes: BC warm start and the BC term."""
+        self.load([Path(d) for d in cfg.offline_data], self.offline)
+        self.online = None if opts.guide_only else self.buffer(cfg.buffer_capacity)
+        record = opts.record and opts.run_files
+        self.guide_stats, self.guide_steps, guide_results = guide_data(
+            cfg, env, guide, self, saved, record=record, progress=progress
+        )
+        self.curriculum: Curriculum = build_curriculum(cfg, self.guide_stats, saved, guide_results)
+        if saved:
+            self._restore(saved)
+        elif cfg.bc_steps > 0 and len(self.demos) and self.agent is not None:
+            rng = np.random.default_rng(cfg.seed)
+            bc_pretrain(self.agent, self.demos, cfg.bc_steps, rng, loss="mse")
+        self.slot = WeightSlot()
+        if self.agent is not None:
+            self.slot.publish(self.agent.actor_state_dict())
+        episodes = Counters.from_checkpoint(saved).episodes
+        self.thread = self._make_thread(episodes) if opts.learning else None
+        self._eval_env: Any = None
+        self._eval_explorer: Explorer | CommandExplorer | None = None
+        self.last_eval: EvalSummary | None = None
+        self.last_eval_steps = -1
+        self._plotted_at = time.monotonic()
+
+    def make_explorer(self, seed: int, env: Any) -> Explorer | CommandExplorer:
+        """An explorer for ``env``: the policy, in Command space through its own mapper."""
+        policy = Explorer(sim.OBS_DIM, self.policy_dim, self.sac_config, seed=seed)
+        if self.space == "joint":
+            return policy
+        return CommandExplorer(policy, CommandController(CommandMapper.for_env(env)))
+
+    def buffer(self, capacity: int) -> ReplayBuffer:
+        """A replay buffer of n-step rows in the agent's action space."""
+        cfg = self.sac_config
+        return ReplayBuffer(
+            capacity, sim.OBS_DIM, self.policy_dim, gamma=cfg.gamma, n_step=cfg.n_step
+        )
+
+    def load(self, datasets: list[Path], buffer: ReplayBuffer, demos: bool = True) -> int:
+        """Add recorded episodes to ``buffer`` (and their demonstrations to :attr:`demos`)."""
+        return load_episodes(
+            datasets,
+            buffer,
+            space=self.space,
+            labeler=self.labeler,
+            demos=self.demos if demos else None,
+        )
+
+    def _make_thread(self, episodes: int) -> LearnerThread | None:
+        if self.agent is None or self.online is None:
+            return None
+        return LearnerThread(
+            self.agent,
+            self.online,
+            self.offline if len(self.offline) else None,
+            self.slot,
+            self.cfg.learner,
+            seed=self.cfg.seed + 7 * episodes,
+            paced=self.opts.paced,
+            demos=self.demos if len(self.demos) else None,
+        )
+
+    def _restore(self, saved: dict[str, Any]) -> None:
+        if self.agent is None:
+            return
+        try:
+            self.agent.load_state_dict(saved["agent"])
+        except (ValueError, KeyError, RuntimeError) as e:
+            raise UserError(f"the checkpoint's networks do not fit --sac settings: {e}") from None
+        set_rng_states(saved.get("rng", {}))
+
+    def load_online(self, dataset: Path) -> int:
+        """Refill the online buffer from a run's recording; return the transitions added."""
+        return 0 if self.online is None else self.load([dataset], self.online, demos=False)
+
+    # -- running -----------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start the learner thread (if any)."""
+        if self.thread is not None and not self.thread.is_alive():
+            self.thread.start()
+
+    def stop(self) -> None:
+        """Stop the learner thread (if it runs)."""
+        if self.thread is not None and self.thread.is_alive():
+            self.thread.stop()
+
+    def sync_explorer(self) -> bool:
+        """Give the explorer the newest weights (episode boundaries only); True if new."""
+        return self.explorer is not None and self.explorer.sync(self.slot)
+
+    def report_env_steps(self, n: int) -> None:
+        """Tell the learner thread the env steps taken (its paced budget)."""
+        if self.thread is not None:
+            self.thread.report_env_steps(n)
+
+    def updates(self) -> int:
+        """Learner updates in this session."""
+        return 0 if self.thread is None else self.thread.stats().updates
+
+    def stats(self) -> LearnerStats:
+        """The learner's stats (zeros when learning is off)."""
+        if self.thread is None:
+            return LearnerStats(updates=0, updates_per_s=0.0, version=self.slot.version)
+        return self.thread.stats()
+
+    # -- evaluation --------------------------------------------------------------------------
+    def evaluate(self, metrics: MetricsLog, c: Counters, wall_s: float) -> EvalSummary:
+        """Evaluate the newest weights alone (h = 0, deterministic); log a row."""
+        if self._eval_explorer is None:
+            self._eval_env = sim.make_door()
+            self._eval_explorer = self.make_explorer(self.cfg.seed + 1, self._eval_env)
+        self._eval_explorer.sync(self.slot)
+        summary, _ = evaluate(
+            self._eval_env, self._eval_explorer, None, episodes=self.cfg.eval_episodes
+        )
+        self.last_eval, self.last_eval_steps = summary, c.env_steps
+        metrics.log_eval(
+            {
+                "env_steps": c.env_steps,
+                "episode": c.episodes,
+                "updates": c.updates + self.updates(),
+                "weight_version": self._eval_explorer.version,
+                "wall_s": wall_s,
+                **summary.as_dict(),
+            }
+        )
+        return summary
+
+    def plot_now(self, run_dir: Path, force: bool = False) -> None:
+        """Redraw the PNG plots (at most every ``PLOT_EVERY_S`` unless ``force``)."""
+        if force or time.monotonic() - self._plotted_at >= PLOT_EVERY_S:
+            from learner.plots import plot_run
+
+            plot_run(run_dir)
+            self._plotted_at = time.monotonic()
+
+    # -- checkpoint --------------------------------------------------------------------------
+    def checkpoint_payload(self, cfg: TrainConfig, counters: Counters) -> dict[str, Any]:
+        """The one checkpoint format (``learner.checkpoint`` adds the format tag)."""
+        assert self.agent is not None
+        if self.thread is not None:
+            with self.thread.lock:
+                agent_state, actor = self.agent.state_dict(), self.agent.actor_state_dict()
+        else:
+            agent_state, actor = self.agent.state_dict(), self.agent.actor_state_dict()
+        return {
+            "obs_dim": sim.OBS_DIM,
+            "act_dim": sim.ACT_DIM,
+            "sac_config": dataclasses.asdict(self.sac_config),
+            "explorer_space": self.space,
+            "policy_act_dim": self.policy_dim,
+            "train_config": config_to_dict(cfg),
+            "agent": agent_state,
+            "actor": actor,
+            "weight_version": max(1, self.stats().version),
+            "curriculum": self.curriculum.state_dict(),
+            "guide_stats": dataclasses.asdict(self.guide_stats) if self.guide_stats else None,
+            "counters": dataclasses.asdict(counters),
+            "rng": rng_states(),
+        }
+
+
+def episode_row(
+    r: EpisodeResult,
+    stage: int,
+    c: Counters,
+    curriculum: Curriculum,
+    parts: LearningParts,
+    wall: float,
+) -> dict[str, Any]:
+    """The ``episodes.csv`` row of a finished episode."""
+    status, stats = curriculum.status(), parts.stats()
+    row: dict[str, Any] = {
+        "env_steps": c.env_steps,
+        "episode": c.episodes,
+        "seed": r.seed,
+        "h": r.h,
+        "stage": stage,
+        "success": r.success,
+        "open_at_end": r.open_at_end,
+        "ever_opened": r.ever_opened,
+        "open_steps": r.open_steps,
+        "trial": r.deterministic,
+        "episode_return": r.episode_return,
+        "normalized_score": r.normalized_score,
+        "first_success_step": r.first_success_step,
+        "n_guide": r.n_guide,
+        "n_explorer": r.n_explorer,
+        "n_human": r.n_human,
+        "weight_version": r.weight_version,
+        "updates": c.updates + stats.updates,
+        "updates_per_s": stats.updates_per_s,
+        "wall_s": wall,
+        "reason": status.reason,
+    }
+    row.update({k: stats.losses.get(k) for k in LOSS_KEYS})
+    return row
+
+
+__all__ = ["PLOT_EVERY_S", "Counters", "LearningParts", "SessionOptions", "episode_row"]

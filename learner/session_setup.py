@@ -1,0 +1,180 @@
+"""Set-up steps of a :class:`~learner.session.LearningSession`: guide data, H1, curriculum.
+
+Kept apart from the session's per-step code: these run once, before the first episode.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+import sim
+from episode.guide import Guide
+from episode.runner import EpisodeRunner
+from episode.types import EpisodeResult, Transition
+from learner.config import TrainConfig
+from learner.curriculum import Curriculum, GuideStats, guide_stats, make_curriculum
+from learner.datasets import add_demo_steps
+from learner.replay import EpisodeReplay
+from learner.run_dir import GUIDE_DATASET, open_writer
+from sim.door import episode_success
+from sim.errors import UserError
+
+GUIDE_SEED = 500_000_000
+"""Guide episodes of run seed ``s`` use seeds ``GUIDE_SEED + 10_000 * s + i``."""
+TRAIN_SEED = 1_000_000
+"""Episode ``k`` of run seed ``s`` uses seed ``TRAIN_SEED * (s + 1) + k`` (app and train)."""
+HUMAN_H1 = 120
+"""H1 for a human guide when ``--h1`` is not given (a person opens the door in ~100-150 steps)."""
+
+
+def episode_seed(run_seed: int, episode: int) -> int:
+    """Seed of episode ``episode`` of a run with seed ``run_seed`` (the one seed scheme)."""
+    return TRAIN_SEED * (run_seed + 1) + episode
+
+
+def guide_seed(run_seed: int, episode: int) -> int:
+    """Seed of guide-only episode ``episode`` of a run with seed ``run_seed``."""
+    return GUIDE_SEED + 10_000 * run_seed + episode
+
+
+def guide_data(
+    cfg: TrainConfig,
+    env: Any,
+    guide: Guide | None,
+    parts: Any,
+    saved: dict[str, Any] | None,
+    *,
+    record: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[GuideStats | None, int, list[EpisodeResult]]:
+    """Record (or, resuming, reload) the guide-only episodes into the offline buffer; H1.
+
+    The episodes go to the offline buffer (and their demonstrations to the demo buffer) as
+    recorded, through ``parts.load`` (a :class:`~learner.session_parts.LearningParts`).
+
+    Returns:
+        The guide's stats (None when no H1 is needed or known), the guide-only env steps, and
+        the guide episodes' results (where they change phase places the curriculum's stages).
+
+    Raises:
+        UserError: H1 is needed, not given, and the guide never opened the door.
+
+    """
+    dataset = Path(cfg.run_dir) / GUIDE_DATASET
+    if saved:
+        parts.load([dataset], parts.offline)
+        data = saved.get("guide_stats")
+        steps = int((saved.get("counters") or {}).get("guide_steps", 0))
+        return (GuideStats(**data) if data else None), steps, []
+    given = None if cfg.h1 is None else GuideStats(0, None, None, cfg.h1)
+    if guide is None or cfg.guide_episodes == 0:
+        return given, 0, []
+    if guide.kind == "human":  # a person cannot be measured headless
+        return GuideStats(0, None, None, cfg.h1 or HUMAN_H1), 0, []
+    results = _run_guide_episodes(cfg, env, guide, parts, dataset if record else None, progress)
+    steps = sum(r.steps for r in results)
+    if cfg.strategy in ("none", "fixed") and cfg.h1 is None and not any(r.success for r in results):
+        return None, steps, results  # no H1 needed; the episodes are still offline data
+    return guide_stats(results, cfg.h1), steps, results
+
+
+def _run_guide_episodes(
+    cfg: TrainConfig,
+    env: Any,
+    guide: Guide,
+    parts: Any,
+    dataset: Path | None,
+    progress: Callable[[str], None] | None,
+) -> list[EpisodeResult]:
+    writer = open_writer(dataset, append=True) if dataset is not None else None
+    replay = EpisodeStaging()
+    runner = EpisodeRunner(env, guide, None, recorder=writer, replay=replay,
+                           command_labeler=parts.labeler)  # fmt: skip
+    results: list[EpisodeResult] = []
+    n = cfg.guide_episodes
+    try:
+        for i in tqdm(range(n), desc="guide episodes", disable=not cfg.progress, leave=False):
+            if progress is not None:
+                progress(f"measuring the {guide.kind} guide: episode {i + 1}/{n}")
+            results.append(runner.run_episode(guide_seed(cfg.seed, i), sim.EPISODE_STEPS))
+    finally:
+        if writer is not None:
+            writer.close()
+    replay.commit_to(parts)
+    return results
+
+
+def build_curriculum(
+    cfg: TrainConfig,
+    stats: GuideStats | None,
+    saved: dict[str, Any] | None,
+    guide_results: list[EpisodeResult] | None = None,
+) -> Curriculum:
+    """The curriculum ``cfg.strategy`` names (``make_curriculum``), restored when resuming."""
+    rng = np.random.default_rng([cfg.seed, 17])
+    try:
+        curriculum = make_curriculum(
+            cfg.strategy, stats, cfg.curriculum, rng=rng, guide_results=guide_results or ()
+        )
+    except ValueError as e:
+        raise UserError(f"--strategy {cfg.strategy}: {e}") from None
+    if saved and saved.get("curriculum"):
+        try:
+            curriculum.load_state_dict(saved["curriculum"])
+        except (ValueError, KeyError, UserError) as e:
+            raise UserError(
+                f"the checkpoint's curriculum does not fit this run: {e}; start with the same "
+                "--guide/--strategy/--h1, or use another --run-dir"
+            ) from None
+    return curriculum
+
+
+class EpisodeStaging:
+    """Keeps the guide-only episodes' transitions until the session's buffers take them."""
+
+    def __init__(self) -> None:
+        self.episodes: list[list[Transition]] = []
+        self._steps: list[Transition] = []
+
+    def add(self, transition: Transition) -> None:
+        """Stage one step."""
+        self._steps.append(transition)
+
+    def end_episode(self) -> None:
+        """Close the staged episode."""
+        if self._steps:
+            self.episodes.append(self._steps)
+        self._steps = []
+
+    def commit_to(self, parts: Any) -> None:
+        """Add every staged episode to the offline buffer, the successful ones' steps to demos."""
+        offline = EpisodeReplay(parts.offline, parts.space)
+        for steps in self.episodes:
+            for tr in steps:
+                offline.add(tr)
+            offline.end_episode()
+            if episode_success(sum(tr.success for tr in steps)):
+                actions = [tr.command if parts.space == "command" else tr.action for tr in steps]
+                add_demo_steps(
+                    parts.demos,
+                    np.stack([tr.obs for tr in steps]),
+                    np.stack(actions),  # type: ignore[arg-type]
+                    np.array([int(tr.actor) for tr in steps]),
+                )
+
+
+__all__ = [
+    "GUIDE_SEED",
+    "HUMAN_H1",
+    "TRAIN_SEED",
+    "EpisodeStaging",
+    "build_curriculum",
+    "episode_seed",
+    "guide_data",
+    "guide_seed",
+]
