@@ -6,9 +6,13 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from episode.guide import GuideError
+from guides.mapping import mapper_for
 from teleop.command import Command
 
 if TYPE_CHECKING:
+    import gymnasium
+
     from teleop.mapper import CommandMapper
 
 
@@ -51,3 +55,11 @@ class HumanGuide:
         """Map the device's Command for this step to a (28,) action."""
         self.last_command = self.device.get_action(self.dt)
         return self.mapper(self.last_command, obs)
+
+
+def build(argument: str | None, env: gymnasium.Env, seed: int, *, device: Device) -> HumanGuide:
+    """Registry builder for ``human``: the app's ``device`` through a mapper for ``env``."""
+    del seed  # a person needs none
+    if argument is not None:
+        raise GuideError(f"the human guide takes no argument (human), got human:{argument}")
+    return HumanGuide(device, mapper_for(env), dt=float(env.unwrapped.dt))  # type: ignore[attr-defined]

@@ -38,7 +38,7 @@ def run_eval(cfg: EvalConfig) -> int:
     env = sim.make_door()
     guide = None
     if cfg.guide is not None:
-        from guides.factory import make_guide
+        from guides.registry import make_guide
 
         guide = make_guide(cfg.guide, env, seed=cfg.seed)
     summary, _ = evaluate(

@@ -11,7 +11,7 @@ import guides.policy  # noqa: F401  (registers the policy: form)
 import launch
 import sim
 from episode.guide import GuideError
-from guides.factory import make_guide
+from guides.registry import make_guide
 from learner.checkpoint import latest_checkpoint, load_explorer
 
 TINY = [
