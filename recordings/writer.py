@@ -38,7 +38,8 @@ from recordings.layout import (
     write_metadata,
 )
 from recordings.schema import INFO_KEYS, NO_ACTOR
-from recordings.store import create_dataset, dataset_size_mb, open_for_append
+from recordings.store import create_dataset, dataset_size_mb
+from recordings.verify import open_for_append
 from sim.errors import UserError
 
 log = logging.getLogger(__name__)
