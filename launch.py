@@ -3,20 +3,28 @@
 Each package owns its configs (``*/config.py``, cheap to import so ``--help`` is instant) and
 the function that runs them (``*/cli.py``, imported only for the chosen subcommand). A
 :class:`sim.errors.UserError` from any of them becomes one line on stderr and exit code 2.
+
+Guides are built at the edge: a ``--guide`` spec is parsed here, once, into a
+:class:`guides.registry.GuideSpec` (a bad one is one line and exit 2 before anything heavy is
+imported), and the subcommands in :data:`BUILDS_GUIDE` are handed a builder for it, so the
+packages below ``guides`` never import it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import io
 import re
 import sys
+from collections.abc import Callable
 from typing import Annotated, Any, Union
 
 import tyro
 
 from app.config import AppConfig, ReplayConfig
+from guides.registry import GuideSpec, parse_spec
 from learner.config import EvalConfig, TrainConfig
 from recordings.config import CollectConfig, RecordingsConfig
 from sim.errors import UserError
@@ -81,6 +89,36 @@ def condense_tyro_error(text: str) -> str:
     return f"{title}: {message}{where}" if title and title not in message else message + where
 
 
+BUILDS_GUIDE = frozenset({"eval"})
+"""Subcommands whose runner takes ``build_guide(env) -> Guide`` for their ``--guide`` spec."""
+
+
+def guide_spec(config: Any) -> GuideSpec | None:
+    """The config's ``--guide`` spec, parsed (None without one, or for ``none``).
+
+    Raises:
+        guides.registry.GuideError: Not a valid spec (the message lists the valid forms).
+
+    """
+    spec = getattr(config, "guide", None)
+    if not isinstance(spec, str) or spec == "none":
+        return None
+    return parse_spec(spec)
+
+
+def guide_builder(spec: GuideSpec | None, seed: int) -> Callable[[Any], Any] | None:
+    """``build_guide(env)`` for ``spec`` (None without a spec)."""
+    if spec is None:
+        return None
+    return functools.partial(_build_guide, spec, seed=seed)
+
+
+def _build_guide(spec: GuideSpec, env: Any, *, seed: int) -> Any:
+    from guides.registry import make_guide
+
+    return make_guide(spec, env, seed=seed)
+
+
 DEFAULT_ARGV: tuple[str, ...] = ("app",)
 """What ``python launch.py`` with no arguments does."""
 
@@ -88,10 +126,13 @@ DEFAULT_ARGV: tuple[str, ...] = ("app",)
 def main(argv: list[str] | None = None) -> int:
     """Run the chosen subcommand and return its exit code."""
     config = parse(sys.argv[1:] if argv is None else argv)
-    target = next(t for cls, t in COMMANDS.values() if isinstance(config, cls))
+    name, target = next((n, t) for n, (cls, t) in COMMANDS.items() if isinstance(config, cls))
     module_name, func_name = target.split(":")
     try:
+        spec = guide_spec(config)
         run = getattr(importlib.import_module(module_name), func_name)
+        if name in BUILDS_GUIDE:
+            return int(run(config, build_guide=guide_builder(spec, config.seed)) or 0)
         return int(run(config) or 0)
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import gymnasium as gym
+
 import sim
+from episode.guide import Guide
 from learner.config import EvalConfig, TrainConfig
 from sim.errors import UserError
 
@@ -18,11 +22,16 @@ def run_train(cfg: TrainConfig) -> int:
     return train(cfg)
 
 
-def run_eval(cfg: EvalConfig) -> int:
+def run_eval(cfg: EvalConfig, build_guide: Callable[[gym.Env], Guide] | None = None) -> int:
     """Evaluate a checkpoint's explorer (alone, or after ``--horizon`` guide steps).
 
     Prints success rate, normalized score and median steps to open, or one JSON object with
     ``--json``. Returns 0.
+
+    Args:
+        cfg: The ``eval`` config.
+        build_guide: Builds the ``--guide`` guide for an env (``launch.py`` passes it: guides
+            are built at the edge); needed when ``cfg.guide`` is set.
 
     Raises:
         UserError: Bad numbers, a missing or foreign checkpoint, another obs/action shape, or
@@ -38,9 +47,9 @@ def run_eval(cfg: EvalConfig) -> int:
     env = sim.make_door()
     guide = None
     if cfg.guide is not None:
-        from guides.registry import make_guide
-
-        guide = make_guide(cfg.guide, env, seed=cfg.seed)
+        if build_guide is None:
+            raise UserError(f"--guide {cfg.guide} needs a guide builder: run it as launch.py eval")
+        guide = build_guide(env)
     summary, _ = evaluate(
         env,
         explorer,
