@@ -47,7 +47,7 @@ def parse(argv: list[str]) -> Any:
     """
     if not argv:
         argv = list(DEFAULT_ARGV)
-    union = Union[  # noqa: UP007  (tyro needs a runtime Union of annotated members)
+    union: Any = Union[  # noqa: UP007  (tyro needs a runtime Union of annotated members)
         tuple(Annotated[cls, tyro.conf.subcommand(name)] for name, (cls, _) in COMMANDS.items())
     ]
     captured = io.StringIO()

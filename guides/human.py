@@ -19,7 +19,10 @@ if TYPE_CHECKING:
 class Device(Protocol):
     """What the human guide needs from a device (both teleop devices satisfy it)."""
 
-    is_connected: bool
+    @property
+    def is_connected(self) -> bool:
+        """Whether the device can be used now."""
+        ...
 
     def get_action(self, dt: float = 0.01) -> Command:
         """This control step's Command."""
@@ -62,4 +65,5 @@ def build(argument: str | None, env: gymnasium.Env, seed: int, *, device: Device
     del seed  # a person needs none
     if argument is not None:
         raise GuideError(f"the human guide takes no argument (human), got human:{argument}")
-    return HumanGuide(device, mapper_for(env), dt=float(env.unwrapped.dt))  # type: ignore[attr-defined]
+    dt = float(getattr(env.unwrapped, "dt"))  # noqa: B009  (a MuJoCo env's control period)
+    return HumanGuide(device, mapper_for(env), dt=dt)

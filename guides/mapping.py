@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from teleop.mapper import CommandMapper, MapperConfig
 
@@ -12,5 +12,5 @@ if TYPE_CHECKING:
 
 def mapper_for(env: gymnasium.Env) -> CommandMapper:
     """A :class:`CommandMapper` for ``env`` (its model, its control period)."""
-    unwrapped = env.unwrapped
-    return CommandMapper(unwrapped.model, MapperConfig(dt=float(unwrapped.dt)))  # type: ignore[attr-defined]
+    unwrapped: Any = env.unwrapped  # the MuJoCo env: its model and control period
+    return CommandMapper(unwrapped.model, MapperConfig(dt=float(unwrapped.dt)))

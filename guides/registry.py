@@ -3,8 +3,8 @@
 As Gymnasium's ``register(id, entry_point="module:attr")``: each kind of guide is registered
 with the *name* of its builder, and the module that holds it is imported only when a guide of
 that kind is built. Importing this module imports no guide, no torch and no user code, and no
-module registers anything by being imported: the built-in kinds are listed at the bottom of
-this file.
+module registers anything by being imported: the built-in kinds are listed, by name, in
+:func:`builtin_registry`.
 
 A spec is parsed once, by :meth:`GuideSpec.parse`, into ``GuideSpec(kind, argument)``::
 
@@ -115,7 +115,8 @@ class GuideEntry:
             ) from e
         if not callable(obj):
             raise GuideError(f"guide {self.kind!r}: {self.entry_point!r} is not callable")
-        return obj  # type: ignore[no-any-return]
+        builder: Builder = obj
+        return builder
 
 
 class GuideRegistry:
@@ -227,41 +228,46 @@ def _is_dotted_name(text: str) -> bool:
     return all(part.isidentifier() for part in text.split("."))
 
 
-REGISTRY = GuideRegistry()
-"""The registry ``launch.py``, the app and the trainer build their guides from."""
-
 HUMAN_UNAVAILABLE = "the human guide drives through the window: use python launch.py app"
 """Why ``human`` cannot be built without the app's devices."""
 
-# The built-in kinds: names only, nothing is imported until a guide of a kind is built.
-REGISTRY.register(
-    "scripted",
-    "guides.scripted:build",
-    "scripted[:SKILL] (SKILL in [0, 1], default 1 = expert)",
-)
-REGISTRY.register(
-    "imitation",
-    "guides.imitation.load:build",
-    "imitation:DATASET (behaviour cloning on its guide/human steps)",
-)
-REGISTRY.register(
-    "policy",
-    "guides.policy:build",
-    "policy:CKPT (a checkpoint file or a train run directory)",
-)
-REGISTRY.register(
-    FILE_KIND,
-    "guides.user:build",
-    "FILE.py:CALLABLE (your guide factory or obs -> action)",
-)
-REGISTRY.register(MODULE_KIND, "guides.user:build", "package.module:CALLABLE")
-REGISTRY.register(
-    "human",
-    "guides.human:build",
-    "human (the app: keyboard / gamepad)",
-    needs=("device",),
-    unavailable=HUMAN_UNAVAILABLE,
-)
+
+def builtin_registry() -> GuideRegistry:
+    """A registry of the built-in kinds: names only, nothing is imported until one is built."""
+    registry = GuideRegistry()
+    registry.register(
+        "scripted",
+        "guides.scripted:build",
+        "scripted[:SKILL] (SKILL in [0, 1], default 1 = expert)",
+    )
+    registry.register(
+        "imitation",
+        "guides.imitation.load:build",
+        "imitation:DATASET (behaviour cloning on its guide/human steps)",
+    )
+    registry.register(
+        "policy",
+        "guides.policy:build",
+        "policy:CKPT (a checkpoint file or a train run directory)",
+    )
+    registry.register(
+        FILE_KIND,
+        "guides.user:build",
+        "FILE.py:CALLABLE (your guide factory or obs -> action)",
+    )
+    registry.register(MODULE_KIND, "guides.user:build", "package.module:CALLABLE")
+    registry.register(
+        "human",
+        "guides.human:build",
+        "human (the app: keyboard / gamepad)",
+        needs=("device",),
+        unavailable=HUMAN_UNAVAILABLE,
+    )
+    return registry
+
+
+REGISTRY = builtin_registry()
+"""The registry ``launch.py``, the app and the trainer build their guides from."""
 
 
 def register(

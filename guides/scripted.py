@@ -371,7 +371,8 @@ def _tuple3(v: np.ndarray) -> tuple[float, float, float]:
 def build(argument: str | None, env: gymnasium.Env, seed: int) -> ScriptedGuide:
     """Registry builder for ``scripted`` and ``scripted:SKILL`` (SKILL in [0, 1])."""
     skill = 1.0 if argument is None else _parse_skill(argument)
-    config = ScriptedConfig(skill=skill, seed=seed, dt=float(env.unwrapped.dt))  # type: ignore[attr-defined]
+    dt = float(getattr(env.unwrapped, "dt"))  # noqa: B009  (a MuJoCo env's control period)
+    config = ScriptedConfig(skill=skill, seed=seed, dt=dt)
     return ScriptedGuide(mapper_for(env), config)
 
 

@@ -93,7 +93,7 @@ class DatasetWriter:
 
         """
         self._paths = dataset_paths(dataset)
-        self._lock_fd = self._lock(self._paths, append)
+        self._lock_fd: int | None = self._lock(self._paths, append)
         try:
             self._open(env_id, author, append)
         except BaseException:

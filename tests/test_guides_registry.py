@@ -14,9 +14,9 @@ from guides.registry import (
     FILE_KIND,
     HUMAN_UNAVAILABLE,
     MODULE_KIND,
-    REGISTRY,
     GuideRegistry,
     GuideSpec,
+    builtin_registry,
     make_guide,
     parse_spec,
 )
@@ -72,10 +72,14 @@ def test_human_outside_the_app_is_one_clear_line(env):
 
 
 def test_human_with_the_apps_device(env):
-    guide = REGISTRY.make("human", env, device=KeyboardDevice())
+    registry = builtin_registry()  # (app.main, when imported, still puts its own `human` in)
+    guide = registry.make("human", env, device=KeyboardDevice())
     assert isinstance(guide, HumanGuide) and guide.kind == "human"
+    assert guide.dt == env.unwrapped.dt
     with pytest.raises(GuideError, match="no argument"):
-        REGISTRY.make("human:x", env, device=KeyboardDevice())
+        registry.make("human:x", env, device=KeyboardDevice())
+    with pytest.raises(GuideError, match="window"):
+        registry.make("human", env, device=None)
 
 
 def test_other_kinds_ignore_the_apps_context(env):
@@ -163,3 +167,6 @@ def test_entry_points_are_imported_only_when_their_kind_is_built():
     assert lines[0] == f"GuideError {HUMAN_UNAVAILABLE}"
     assert lines[1].startswith("GuideError imitation guide:") and "not a dataset" in lines[1]
     assert lines[-1] == "ok"
+    assert sorted(e.kind for e in builtin_registry()) == sorted(
+        ["scripted", "imitation", "policy", FILE_KIND, MODULE_KIND, "human"]
+    )
