@@ -81,12 +81,23 @@ def _train_from_dataset(dataset: Path, cfg: ImitationConfig, progress: bool) -> 
 
 
 def build_imitation_guide(
-    spec: str, *, config: ImitationConfig | None = None, quiet: bool = False
+    dataset: str | None, *, config: ImitationConfig | None = None, quiet: bool = False
 ) -> ImitationGuide:
-    """Build the guide for ``imitation:DATASET`` and print its one-line report to stderr."""
-    if not spec.startswith(IMITATION_PREFIX) or not spec[len(IMITATION_PREFIX) :]:
+    """The guide of ``imitation:DATASET``, with its one-line report on stderr.
+
+    Args:
+        dataset: The spec's argument, the dataset directory (None or empty: an error).
+        config: What to clone and how; defaults to :class:`ImitationConfig`.
+        quiet: No progress bars and no report.
+
+    Raises:
+        GuideError: No dataset named, or :func:`load_imitation_guide` fails.
+
+    """
+    if not dataset:
+        spec = f"{IMITATION_PREFIX}{dataset or ''}"
         raise GuideError(f"imitation guide spec must be imitation:DATASET, got {spec!r}")
-    guide = load_imitation_guide(spec[len(IMITATION_PREFIX) :], config, progress=not quiet)
+    guide = load_imitation_guide(dataset, config, progress=not quiet)
     if not quiet:
         print(describe(guide), file=sys.stderr)
     return guide
@@ -95,4 +106,4 @@ def build_imitation_guide(
 def build(argument: str | None, env: Any, seed: int) -> ImitationGuide:
     """Registry builder for ``imitation:DATASET`` (the same guide for every run seed)."""
     del env, seed
-    return build_imitation_guide(f"{IMITATION_PREFIX}{argument or ''}")
+    return build_imitation_guide(argument)
