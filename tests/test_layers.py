@@ -277,3 +277,19 @@ def test_no_module_registers_a_guide_when_imported() -> None:
         f"registering at import time: {sorted(found - KNOWN_IMPORT_TIME_REGISTRATIONS)}; "
         f"fixed (remove from the list): {sorted(KNOWN_IMPORT_TIME_REGISTRATIONS - found)}"
     )
+
+
+def test_every_package_is_installed() -> None:
+    """pyproject's explicit package list names every package with an ``__init__.py``."""
+    import tomllib
+
+    listed = set(
+        tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    )
+    found = {
+        ".".join(init.parent.relative_to(ROOT).parts)
+        for package in LAYERS
+        if package != "launch"
+        for init in (ROOT / package).rglob("__init__.py")
+    }
+    assert found <= listed, f"add to [tool.setuptools] packages: {sorted(found - listed)}"
