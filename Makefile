@@ -31,10 +31,12 @@ run: $(STAMP)
 
 test: $(STAMP) sysdeps
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy
 	$(TEST_ENV) $(PY) -m pytest -q
 
 lint: $(STAMP)
-	$(PY) -m ruff check . && $(PY) -m ruff format --check .
+	$(PY) -m ruff check . && $(PY) -m ruff format --check . && $(PY) -m mypy
 
 clean:
 	rm -rf $(VENV) .pytest_cache

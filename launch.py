@@ -3,20 +3,28 @@
 Each package owns its configs (``*/config.py``, cheap to import so ``--help`` is instant) and
 the function that runs them (``*/cli.py``, imported only for the chosen subcommand). A
 :class:`sim.errors.UserError` from any of them becomes one line on stderr and exit code 2.
+
+Guides are built at the edge: a ``--guide`` spec is parsed here, once, into a
+:class:`guides.registry.GuideSpec` (a bad one is one line and exit 2 before anything heavy is
+imported), and the subcommands in :data:`BUILDS_GUIDE` are handed a builder for it, so the
+packages below ``guides`` never import it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import io
 import re
 import sys
+from collections.abc import Callable
 from typing import Annotated, Any, Union
 
 import tyro
 
 from app.config import AppConfig, ReplayConfig
+from guides.registry import GuideSpec, parse_spec
 from learner.config import CollectConfig, EvalConfig, TrainConfig
 from recordings.config import RecordingsConfig
 from sim.errors import UserError
@@ -32,13 +40,6 @@ COMMANDS: dict[str, tuple[type, str]] = {
 }
 
 
-GUIDE_BUILDER = "guides.factory:make_guide"
-"""Guides are built at the edge: these commands' runners get this builder (``spec, env, seed``),
-so ``learner/`` never imports ``guides/``."""
-GUIDED = frozenset({"collect", "train", "eval"})
-"""Subcommands whose runner takes the guide builder as its second argument."""
-
-
 def parse(argv: list[str]) -> Any:
     """Parse ``argv`` into one subcommand's config.
 
@@ -46,7 +47,7 @@ def parse(argv: list[str]) -> Any:
     """
     if not argv:
         argv = list(DEFAULT_ARGV)
-    union = Union[  # noqa: UP007  (tyro needs a runtime Union of annotated members)
+    union: Any = Union[  # noqa: UP007  (tyro needs a runtime Union of annotated members)
         tuple(Annotated[cls, tyro.conf.subcommand(name)] for name, (cls, _) in COMMANDS.items())
     ]
     captured = io.StringIO()
@@ -88,6 +89,36 @@ def condense_tyro_error(text: str) -> str:
     return f"{title}: {message}{where}" if title and title not in message else message + where
 
 
+BUILDS_GUIDE = frozenset({"collect", "train", "eval"})
+"""Subcommands whose runner takes ``build_guide(env) -> Guide`` for their ``--guide`` spec."""
+
+
+def guide_spec(config: Any) -> GuideSpec | None:
+    """The config's ``--guide`` spec, parsed (None without one, or for ``none``).
+
+    Raises:
+        guides.registry.GuideError: Not a valid spec (the message lists the valid forms).
+
+    """
+    spec = getattr(config, "guide", None)
+    if not isinstance(spec, str) or spec == "none":
+        return None
+    return parse_spec(spec)
+
+
+def guide_builder(spec: GuideSpec | None, seed: int) -> Callable[[Any], Any] | None:
+    """``build_guide(env)`` for ``spec`` (None without a spec)."""
+    if spec is None:
+        return None
+    return functools.partial(_build_guide, spec, seed=seed)
+
+
+def _build_guide(spec: GuideSpec, env: Any, *, seed: int) -> Any:
+    from guides.registry import make_guide
+
+    return make_guide(spec, env, seed=seed)
+
+
 DEFAULT_ARGV: tuple[str, ...] = ("app",)
 """What ``python launch.py`` with no arguments does."""
 
@@ -95,23 +126,20 @@ DEFAULT_ARGV: tuple[str, ...] = ("app",)
 def main(argv: list[str] | None = None) -> int:
     """Run the chosen subcommand and return its exit code."""
     config = parse(sys.argv[1:] if argv is None else argv)
-    name = next(n for n, (cls, _) in COMMANDS.items() if isinstance(config, cls))
+    name, target = next((n, t) for n, (cls, t) in COMMANDS.items() if isinstance(config, cls))
+    module_name, func_name = target.split(":")
     try:
-        run = _load(COMMANDS[name][1])
-        args = (_load(GUIDE_BUILDER),) if name in GUIDED else ()
-        return int(run(config, *args) or 0)
+        spec = guide_spec(config)
+        run = getattr(importlib.import_module(module_name), func_name)
+        if name in BUILDS_GUIDE:
+            return int(run(config, build_guide=guide_builder(spec, config.seed)) or 0)
+        return int(run(config) or 0)
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-
-
-def _load(target: str) -> Any:
-    """The attribute a ``module:attr`` string names (imported now)."""
-    module_name, attr = target.split(":")
-    return getattr(importlib.import_module(module_name), attr)
 
 
 if __name__ == "__main__":

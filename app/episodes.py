@@ -26,8 +26,8 @@ from episode.guide import Guide
 from episode.runner import EpisodeRunner
 from episode.types import Actor, EpisodeResult
 from guides.dagger import APP_IMITATION, DaggerConfig, DaggerLoop
-from guides.factory import make_guide
 from guides.human import HumanGuide
+from guides.registry import make_guide
 from learner.session import LearningSession
 from recordings.writer import RecordingError
 

@@ -42,9 +42,8 @@ from app.scene_view import SceneView
 from app.session import Pacing, Phase, Session
 from app.theme import Fonts, TextCache
 from app.timeline import draw_timeline
-from episode.guide import Guide, GuideError
-from guides.factory import mapper_for, register
 from guides.human import HumanGuide
+from guides.mapping import mapper_for
 from learner.checkpoint import no_interrupts
 from recordings.writer import RecordingError
 from teleop.gamepad import GamepadConfig, GamepadDevice
@@ -52,12 +51,6 @@ from teleop.keyboard import KeyboardConfig, KeyboardDevice
 
 log = logging.getLogger(__name__)
 
-
-def _human_outside_the_app(argument: str | None, env: object, seed: int) -> Guide:
-    raise GuideError("the human guide drives through the window: use python launch.py app")
-
-
-register("human", _human_outside_the_app, "human (the app: keyboard / gamepad)")
 
 PIN_STEP = 10
 """How far [ and ] move a pinned h."""

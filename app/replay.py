@@ -192,10 +192,9 @@ class ReplayViewer:
         self.text = TextCache()
         self.hud = Hud(self.fonts, self.text)
         self.env = make_door()
-        self.env.unwrapped.model.vis.quality.offsamples = cfg.antialias
-        self.renderer = DoorRenderer(
-            self.env.unwrapped.model, cfg.view_size, cfg.view_size, view=SCENE_VIEW
-        )
+        model: mujoco.MjModel = getattr(self.env.unwrapped, "model")  # noqa: B009
+        model.vis.quality.offsamples = cfg.antialias
+        self.renderer = DoorRenderer(model, cfg.view_size, cfg.view_size, view=SCENE_VIEW)
         self.orbit = OrbitCamera(self.renderer.camera, view_rect(cfg.view_size))
         self.restorer = StateRestorer(self.env)
         self.plot = HorizonPlot()

@@ -23,8 +23,12 @@ import os
 import sys
 from collections.abc import MutableMapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sim.errors import UserError
+
+if TYPE_CHECKING:
+    import pygame
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +119,7 @@ def _rebind_mujoco_gl(backend: str) -> str:
     return backend
 
 
-def open_window(size: tuple[int, int], title: str, setup: GraphicsSetup) -> object:
+def open_window(size: tuple[int, int], title: str, setup: GraphicsSetup) -> pygame.Surface:
     """Open the pygame window (``pygame.display.set_mode``) or explain why it cannot be.
 
     Args:

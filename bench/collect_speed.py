@@ -1,7 +1,7 @@
 """Recording overhead: steps/s of ``env.step`` + ``DatasetWriter`` vs bare ``env.step``.
 
 The actions are generated first by running the scripted guide once (through
-``guides.factory.make_guide``; random actions if it is not available, which measures the same
+``guides.registry.make_guide``; random actions if it is not available, which measures the same
 recording overhead), so both loops replay exactly the same actions from the same seeds and the
 guide's own cost is left out. Rounds alternate bare / recorded; each loop's best (shortest)
 round counts. The recorded time includes ``close()``, i.e. until the last episode is on disk.
@@ -43,14 +43,14 @@ RESULTS = ROOT / "bench" / "results" / "collect_speed.json"
 def make_actions(env: object, episodes: int) -> tuple[list[np.ndarray], str]:
     """Actions of ``episodes`` episodes (seeds 0..), from the scripted guide if available."""
     try:
-        from guides.factory import make_guide
+        from guides.registry import make_guide
 
         guide = make_guide("scripted", env, seed=0)
     except ImportError:
         rng = np.random.default_rng(0)
         shape = (sim.EPISODE_STEPS, sim.ACT_DIM)
         acts = [rng.uniform(-1, 1, shape).astype(np.float32) for _ in range(episodes)]
-        return acts, "random (guides.factory not available)"
+        return acts, "random (guides.registry not available)"
     sanitize = ActionSanitizer()
     out = []
     for ep in range(episodes):

@@ -2,7 +2,7 @@
 
 How much driving does a person have to do? For each K (5, 10, 25 by default):
 
-1. the **virtual human** (``guides.virtual_human``: real pygame key events into the real
+1. the **virtual human** (``bench.virtual_human``: real pygame key events into the real
    keyboard device and mapper, with a person's reaction delay, key-change rate and hold
    lengths) records K demonstrations to ``RUNS/demos/door-vhumanK-v0`` (``Actor.HUMAN`` steps);
 2. the **imitation guide** is trained on them (``imitation:DATASET``, cached in the dataset)
@@ -39,15 +39,12 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.parallel import TrainJob, run_jobs  # noqa: E402
-from guides.virtual_human import DEMO_SEED, VirtualHumanConfig  # noqa: E402
+from bench.virtual_human import DEMO_SEED, VirtualHumanConfig  # noqa: E402
 
 TARGET_K = 10
 """The issue's goal: this many demos ..."""
 TARGET_SUCCESS = 0.90
 """... give an explorer with at least this success rate (explorer alone, h = 0)."""
-
-# Runs `launch.py train` in a child process with the guide forms of this package registered
-# (the imports are no-ops once guides.factory registers them itself).
 
 
 @dataclass(frozen=True)
@@ -115,7 +112,7 @@ def _dataset(cfg: HumanEffortBench, k: int) -> Path:
 
 
 def _demos(cfg: HumanEffortBench, k: int) -> dict[str, Any]:
-    from guides.virtual_human import record_virtual_human_demos
+    from bench.virtual_human import record_virtual_human_demos
     from recordings.reader import summarize
 
     dataset = _dataset(cfg, k)

@@ -162,7 +162,7 @@ def _guide_alone(cfg: LearningBench) -> dict[str, Any]:
     if cache.exists():
         return json.loads(cache.read_text())
     import sim
-    from guides.factory import make_guide
+    from guides.registry import make_guide
     from learner.evaluate import evaluate
 
     env = sim.make_door()

@@ -24,7 +24,7 @@ from tqdm import tqdm
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import sim
-from guides.factory import mapper_for
+from guides.mapping import mapper_for
 from guides.scripted import ScriptedConfig, ScriptedGuide
 
 SETTINGS: dict[str, dict[str, object]] = {

@@ -44,7 +44,7 @@ def learner_alone(duration: float, warmup: int, seed: int) -> dict[str, float]:
 
     import sim
     from episode.runner import EpisodeRunner
-    from guides.factory import make_guide
+    from guides.registry import make_guide
     from learner.explorer import Explorer
     from learner.replay import ReplayBuffer
     from learner.sac import SACAgent, SACConfig

@@ -6,17 +6,24 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from episode.guide import GuideError
+from guides.mapping import mapper_for
 from teleop.command import Command
 from teleop.command_space import encode
 
 if TYPE_CHECKING:
+    import gymnasium
+
     from teleop.mapper import CommandMapper
 
 
 class Device(Protocol):
     """What the human guide needs from a device (both teleop devices satisfy it)."""
 
-    is_connected: bool
+    @property
+    def is_connected(self) -> bool:
+        """Whether the device can be used now."""
+        ...
 
     def get_action(self, dt: float = 0.01) -> Command:
         """This control step's Command."""
@@ -57,3 +64,12 @@ class HumanGuide:
     def command_vector(self) -> np.ndarray:
         """The last Command as a 6-D vector (what the runner records with the step)."""
         return encode(self.last_command)
+
+
+def build(argument: str | None, env: gymnasium.Env, seed: int, *, device: Device) -> HumanGuide:
+    """Registry builder for ``human``: the app's ``device`` through a mapper for ``env``."""
+    del seed  # a person needs none
+    if argument is not None:
+        raise GuideError(f"the human guide takes no argument (human), got human:{argument}")
+    dt = float(getattr(env.unwrapped, "dt"))  # noqa: B009  (a MuJoCo env's control period)
+    return HumanGuide(device, mapper_for(env), dt=dt)

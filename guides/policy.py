@@ -75,18 +75,9 @@ def load_policy_guide(checkpoint: Path | str, *, seed: int = 0) -> PolicyGuide:
     return PolicyGuide(explorer, resolved)
 
 
-def _build(argument: str | None, env: Any, seed: int) -> PolicyGuide:
-    """Factory builder for ``policy:CKPT`` (``env`` is not needed: the checkpoint has the sizes)."""
+def build(argument: str | None, env: Any, seed: int) -> PolicyGuide:
+    """Registry builder for ``policy:CKPT`` (no ``env`` needed: the checkpoint has the sizes)."""
     del env
     if not argument:
         raise GuideError("policy guide needs a checkpoint: --guide policy:RUN_DIR_OR_FILE.pt")
     return load_policy_guide(argument, seed=seed)
-
-
-def _register() -> None:
-    from guides.factory import register
-
-    register("policy", _build, "policy:CKPT (a checkpoint file or a train run directory)")
-
-
-_register()

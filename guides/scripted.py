@@ -21,13 +21,19 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from episode.guide import GuideError
+from guides.mapping import mapper_for
 from sim.door import OBS_HANDLE, OBS_HINGE, OBS_LATCH, OBS_PALM
 from teleop.command import Command
 from teleop.command_space import encode
 from teleop.mapper import CommandMapper
+
+if TYPE_CHECKING:
+    import gymnasium
 
 # Door geometry (Gymnasium-Robotics adroit_door.xml), in the door frame at hinge angle 0.
 _HANDLE_IN_LATCH = np.array([0.15, -0.15, 0.0])
@@ -366,3 +372,29 @@ def _rot_z(angle: float) -> np.ndarray:
 
 def _tuple3(v: np.ndarray) -> tuple[float, float, float]:
     return (float(v[0]), float(v[1]), float(v[2]))
+
+
+# -- the registry's builder --------------------------------------------------------------------
+
+
+def build(argument: str | None, env: gymnasium.Env, seed: int) -> ScriptedGuide:
+    """Registry builder for ``scripted`` and ``scripted:SKILL`` (SKILL in [0, 1])."""
+    skill = 1.0 if argument is None else _parse_skill(argument)
+    dt = float(getattr(env.unwrapped, "dt"))  # noqa: B009  (a MuJoCo env's control period)
+    config = ScriptedConfig(skill=skill, seed=seed, dt=dt)
+    return ScriptedGuide(mapper_for(env), config)
+
+
+def _parse_skill(argument: str) -> float:
+    from guides.registry import valid_forms
+
+    try:
+        skill = float(argument)
+    except ValueError:
+        skill = float("nan")
+    if not 0.0 <= skill <= 1.0:  # also rejects NaN
+        raise GuideError(
+            f"scripted guide skill must be a number in [0, 1] (scripted:0.5), got {argument!r}; "
+            f"valid forms: {valid_forms()}"
+        )
+    return skill

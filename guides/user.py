@@ -295,20 +295,9 @@ def _user_frame(e: BaseException) -> str:
     return f" ({Path(last.filename).name}:{last.lineno})"
 
 
-def _build_from_spec(argument: str | None, env: Any, seed: int) -> UserGuide:
-    """Factory builder for ``FILE.py:NAME`` and ``module:NAME`` (the argument is the spec)."""
+def build(argument: str | None, env: Any, seed: int) -> UserGuide:
+    """Registry builder for ``FILE.py:NAME`` and ``module:NAME`` (the argument is the spec)."""
     del env, seed  # the user's code makes its own; validation uses a private env
     if not argument:
         raise GuideError("user guide needs a spec: path/to/file.py:NAME or package.module:NAME")
     return load_user_guide(argument)
-
-
-def _register() -> None:
-    from guides.factory import MODULE_KEY, PY_FILE_KEY, register
-
-    usage = "FILE.py:CALLABLE (your guide factory or obs -> action)"
-    register(PY_FILE_KEY, _build_from_spec, usage)
-    register(MODULE_KEY, _build_from_spec, "package.module:CALLABLE")
-
-
-_register()

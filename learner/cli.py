@@ -3,29 +3,35 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import gymnasium as gym
 
 import sim
+from episode.guide import Guide
 from learner.config import EvalConfig, TrainConfig
 from sim.errors import UserError
 
-if TYPE_CHECKING:
-    from learner.session import GuideFactory
 
-
-def run_train(cfg: TrainConfig, make_guide: GuideFactory) -> int:
+def run_train(cfg: TrainConfig, build_guide: Callable[[gym.Env], Guide] | None = None) -> int:
     """Train the explorer headless (see :mod:`learner.trainer`); 0 when done, 130 on Ctrl-C."""
     from learner.trainer import run_train as train
 
-    return train(cfg, make_guide)
+    return train(cfg, build_guide)
 
 
-def run_eval(cfg: EvalConfig, make_guide: GuideFactory | None = None) -> int:
+def run_eval(cfg: EvalConfig, build_guide: Callable[[gym.Env], Guide] | None = None) -> int:
     """Evaluate a checkpoint's explorer (alone, or after ``--horizon`` guide steps).
 
     Prints success rate, normalized score and median steps to open, or one JSON object with
     ``--json``. Returns 0.
+
+    Args:
+        cfg: The ``eval`` config.
+        build_guide: Builds the ``--guide`` guide for an env (``launch.py`` passes it: guides
+            are built at the edge); needed when ``cfg.guide`` is set.
 
     Raises:
         UserError: Bad numbers, a missing or foreign checkpoint, another obs/action shape, or
@@ -41,9 +47,9 @@ def run_eval(cfg: EvalConfig, make_guide: GuideFactory | None = None) -> int:
     env = sim.make_door()
     guide = None
     if cfg.guide is not None:
-        if make_guide is None:
-            raise UserError("--guide needs the guide builder (run eval through launch.py)")
-        guide = make_guide(cfg.guide, env, seed=cfg.seed)
+        if build_guide is None:
+            raise UserError(f"--guide {cfg.guide} needs a guide builder: run it as launch.py eval")
+        guide = build_guide(env)
     summary, _ = evaluate(
         env,
         explorer,

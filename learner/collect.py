@@ -16,7 +16,7 @@ from tqdm import tqdm
 
 from episode.guide import Guide
 from learner.config import CollectConfig, CurriculumConfig, TrainConfig
-from learner.session import GuideFactory, LearningSession, SessionOptions
+from learner.session import GuideBuilder, LearningSession, SessionOptions
 from sim.door import EPISODE_STEPS, normalized_score
 from sim.errors import UserError
 
@@ -113,12 +113,12 @@ def collect_episodes(
     return stats
 
 
-def run_collect(cfg: CollectConfig, make_guide: GuideFactory) -> int:
+def run_collect(cfg: CollectConfig, build_guide: GuideBuilder | None = None) -> int:
     """``collect``: record guide episodes headless; print a summary. Returns the exit code.
 
     Args:
         cfg: What to record.
-        make_guide: Builds ``--guide`` (``guides.factory.make_guide``; ``launch.py`` hands it in).
+        build_guide: Builds ``--guide`` for an env (``launch.py`` hands it in).
 
     """
     from recordings.layout import dataset_paths
@@ -132,7 +132,11 @@ def run_collect(cfg: CollectConfig, make_guide: GuideFactory) -> int:
 
     env = sim.make_door()
     try:
-        guide = make_guide(cfg.guide, env, seed=cfg.seed)
+        if build_guide is None:
+            raise UserError(
+                f"--guide {cfg.guide} needs a guide builder: run it as launch.py collect"
+            )
+        guide = build_guide(env)
         session = collect_session(paths.dataset, guide, seed=cfg.seed, env=env,
                                   append=cfg.append, author=cfg.author)  # fmt: skip
         try:

@@ -118,17 +118,20 @@ class SACConfig:
             value = getattr(self, name)
             if not (math.isfinite(value) and value > 0.0):
                 raise ValueError(f"{name} must be a positive number, got {value}")
-        if self.bf16_matmul and not _bf16_supported():
+        if self.bf16_matmul and not bf16_matmul_supported():
             raise ValueError(
                 "bf16_matmul=True needs a CPU with bfloat16 support (AVX512-BF16 or AMX) and "
                 "torch built with oneDNN; this one has neither: set bf16_matmul=False"
             )
 
 
-def _bf16_supported() -> bool:
-    from learner.sac import bf16_matmul_supported  # torch only when bf16 is asked for
+def bf16_matmul_supported() -> bool:
+    """Whether oneDNN can run fp32 matrix products in bfloat16 on this CPU (imports torch)."""
+    import torch
 
-    return bf16_matmul_supported()
+    return bool(
+        torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
+    )
 
 
 @dataclass(frozen=True)

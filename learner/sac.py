@@ -36,7 +36,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from learner.config import SACConfig
+from learner.config import SACConfig, bf16_matmul_supported
 from learner.replay import Batch
 
 LOG_STD_MIN = -5.0
@@ -440,13 +440,6 @@ def _shape_of(config: dict) -> tuple:
     return tuple(config.get(k) for k in ("hidden", "n_critics", "layer_norm"))
 
 
-def bf16_matmul_supported() -> bool:
-    """Whether oneDNN can run fp32 matrix products in bfloat16 on this CPU."""
-    return bool(
-        torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
-    )
-
-
 @contextlib.contextmanager
 def matmul_precision(precision: Literal["bf16"] | None) -> Iterator[None]:
     """Let fp32 CPU matrix products use ``precision`` internally in this block (None: as is).
@@ -468,3 +461,22 @@ def matmul_precision(precision: Literal["bf16"] | None) -> Iterator[None]:
 def _fast_adam() -> dict[str, bool]:
     """Adam options: the fused multi-tensor kernel (one call for all parameters)."""
     return {"fused": True}
+
+
+__all__ = [
+    "LOSS_NAMES",
+    "Actor",
+    "EnsembleCritic",
+    "SACAgent",
+    "SACConfig",
+    "actor_loss",
+    "alpha_loss",
+    "bc_loss",
+    "bc_schedule",
+    "bf16_matmul_supported",
+    "critic_loss",
+    "make_actor",
+    "matmul_precision",
+    "squashed_sample",
+    "td_target",
+]

@@ -50,9 +50,9 @@ StepObserver = Callable[[Transition], None]
 """Called after every step with its transition."""
 EpisodeObserver = Callable[[EpisodeResult, bool], None]
 """Called when an episode ends: its result, and whether it ran to its end (else: cut short)."""
-GuideFactory = Callable[..., Guide]
-"""Builds a guide from its spec: ``make_guide(spec, env, seed=seed)`` (``guides.factory``,
-handed in by ``launch.py``: the session never parses a guide spec)."""
+GuideBuilder = Callable[[Any], Guide]
+"""``build_guide(env) -> Guide``: ``launch.py`` parses ``--guide`` once and hands this in (guides
+are built at the edge: the session never parses a guide spec)."""
 
 
 class LearningSession:
@@ -376,7 +376,7 @@ def one_line(error: object) -> str:
 
 __all__ = [
     "EpisodeObserver",
-    "GuideFactory",
+    "GuideBuilder",
     "LearningSession",
     "SessionOptions",
     "StepObserver",

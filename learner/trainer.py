@@ -32,19 +32,19 @@ from episode.types import EpisodeResult
 from learner.checkpoint import no_interrupts
 from learner.config import TrainConfig
 from learner.run_dir import check_run_dir, check_values
-from learner.session import GuideFactory, LearningSession, SessionOptions
+from learner.session import GuideBuilder, LearningSession, SessionOptions
 from sim.errors import UserError
 
 SUCCESS_WINDOW = 20
 """Training episodes in the success rate shown on the progress bar."""
 
 
-def run_train(cfg: TrainConfig, make_guide: GuideFactory) -> int:
+def run_train(cfg: TrainConfig, build_guide: GuideBuilder | None = None) -> int:
     """Train as ``cfg`` says; return 0 when done, 130 when interrupted (Ctrl-C).
 
     Args:
         cfg: The run's settings.
-        make_guide: Builds ``--guide`` (``guides.factory.make_guide``; ``launch.py`` hands it in).
+        build_guide: Builds ``--guide`` for an env (``launch.py`` hands it in; None: none).
 
     """
     check_train_values(cfg)
@@ -52,7 +52,9 @@ def run_train(cfg: TrainConfig, make_guide: GuideFactory) -> int:
     import sim
 
     env = sim.make_door()
-    guide = None if cfg.guide == "none" else make_guide(cfg.guide, env, seed=cfg.seed)
+    if cfg.guide != "none" and build_guide is None:
+        raise UserError(f"--guide {cfg.guide} needs a guide builder: run it as launch.py train")
+    guide = None if cfg.guide == "none" or build_guide is None else build_guide(env)
     session = LearningSession(cfg, guide, SessionOptions(), env=env)
     return train_loop(session)
 

@@ -22,7 +22,6 @@ from recordings.layout import (
     write_metadata,
 )
 from recordings.schema import FORMAT_NAME, MINARI_VERSION, SCHEMA_VERSION
-from sim.errors import UserError
 
 ALGORITHM_NAME = "jumpstart-teleop"
 """``metadata.json`` ``algorithm_name``."""
@@ -127,32 +126,6 @@ def create_dataset(
         raise
     write_metadata(paths, build_metadata(attrs, paths.name, 0, 0, dataset_size_mb(paths)))
     return DatasetState(spaces[0], spaces[1], created=True)
-
-
-def open_for_append(paths: DatasetPaths, env_id: str) -> DatasetState:
-    """Repair crash leftovers, check the dataset, and return its state for appending.
-
-    Raises:
-        UserError: The dataset is unsound (see ``recordings verify``) or records another env.
-
-    """
-    from recordings.verify import check  # verify builds on this module
-
-    report = check(paths, repair=True)
-    if report.problems:
-        raise UserError(f"cannot append to {paths.dataset}: {report.problems_line()}")
-    if report.env_id != env_id:
-        raise UserError(
-            f"cannot append to {paths.dataset}: it records env {report.env_id!r}, not {env_id!r}"
-        )
-    return DatasetState(
-        report.observation_space,
-        report.action_space,
-        report.episodes,
-        report.steps,
-        created=False,
-        fixed=report.fixed,
-    )
 
 
 def read_root_attrs(file: h5py.File) -> dict[str, Any]:

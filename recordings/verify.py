@@ -39,6 +39,7 @@ from recordings.layout import (
 )
 from recordings.schema import FORMAT_NAME, MAIN_FILE, SCHEMA_VERSION
 from recordings.store import (
+    DatasetState,
     build_metadata,
     dataset_size_mb,
     read_root_attrs,
@@ -299,3 +300,27 @@ def _metadata_differences(meta: dict[str, Any], want: dict[str, Any]) -> list[st
     if "env_spec" in want and "env_spec" not in meta:
         wrong.append("env_spec was missing")
     return wrong
+
+
+def open_for_append(paths: DatasetPaths, env_id: str) -> DatasetState:
+    """Repair crash leftovers, check the dataset, and return its state for appending.
+
+    Raises:
+        UserError: The dataset is unsound (see ``recordings verify``) or records another env.
+
+    """
+    report = check(paths, repair=True)
+    if report.problems:
+        raise UserError(f"cannot append to {paths.dataset}: {report.problems_line()}")
+    if report.env_id != env_id:
+        raise UserError(
+            f"cannot append to {paths.dataset}: it records env {report.env_id!r}, not {env_id!r}"
+        )
+    return DatasetState(
+        report.observation_space,
+        report.action_space,
+        report.episodes,
+        report.steps,
+        created=False,
+        fixed=report.fixed,
+    )

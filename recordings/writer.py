@@ -38,7 +38,8 @@ from recordings.layout import (
     write_metadata,
 )
 from recordings.schema import COMMAND_DIM, COMMAND_KEY, INFO_KEYS, NO_ACTOR
-from recordings.store import create_dataset, dataset_size_mb, open_for_append
+from recordings.store import create_dataset, dataset_size_mb
+from recordings.verify import open_for_append
 from sim.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -92,7 +93,7 @@ class DatasetWriter:
 
         """
         self._paths = dataset_paths(dataset)
-        self._lock_fd = self._lock(self._paths, append)
+        self._lock_fd: int | None = self._lock(self._paths, append)
         try:
             self._open(env_id, author, append)
         except BaseException:

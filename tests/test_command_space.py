@@ -9,7 +9,7 @@ from gymnasium.utils.env_checker import check_env
 
 import sim
 from episode.runner import EpisodeRunner
-from guides.factory import make_guide
+from guides.registry import make_guide
 from learner.config import SACConfig
 from learner.explorer import CommandExplorer, Explorer
 from sim.door import OBS_PALM
@@ -79,7 +79,7 @@ def test_decode_clips_and_zeroes_non_finite_entries():
         CommandScale(palm_speed=0.0)
 
 
-# -- the door in Command space ----------------------------------------------------------------------
+# -- the door in Command space -------------------------------------------------------------------
 def test_command_actions_is_a_valid_gymnasium_env():
     env = CommandActions(sim.make_door())
     assert env.action_space.shape == (COMMAND_DIM,)
@@ -88,7 +88,7 @@ def test_command_actions_is_a_valid_gymnasium_env():
         warnings.simplefilter("ignore")
         # The close check re-makes the env from env.spec: see the xfail test below.
         check_env(env, skip_render_check=True, skip_close_check=True)
-    obs, _ = env.reset(seed=0)
+    env.reset(seed=0)
     _, reward, _, _, info = env.step(env.action_space.sample())
     assert info["action_28d"].shape == (sim.ACT_DIM,) and reward in (-1.0, 0.0)
     assert np.all(np.abs(info["action_28d"]) <= 1.0)
@@ -122,7 +122,7 @@ def test_a_plus_y_palm_command_moves_the_palm_toward_plus_y():
     assert abs(moved[0]) < 0.01 and abs(moved[2]) < 0.01
 
 
-# -- labelling 28-D steps ---------------------------------------------------------------------------
+# -- labelling 28-D steps ------------------------------------------------------------------------
 def test_labeler_recovers_the_scripted_guides_palm_velocity_twist_and_grasp(env, scripted_steps):
     labeler = CommandLabeler.for_env(env)
     issued = np.stack([tr.command for tr in scripted_steps])
@@ -152,7 +152,7 @@ def test_labeler_reads_a_pure_wrist_command_in_free_space():
     assert abs(labels[-1][3]) < 0.02  # no roll (the palm moves: it is off the wrist's axis)
 
 
-# -- the explorer takes over a Command guide's mapper -------------------------------------------------
+# -- the explorer takes over a Command guide's mapper --------------------------------------------
 def test_command_explorer_take_over_carries_the_guides_mapper_targets(env):
     guide = make_guide("scripted", env, seed=0)
     obs, _ = env.reset(seed=0)
@@ -174,4 +174,6 @@ def test_command_explorer_take_over_carries_the_guides_mapper_targets(env):
     explorer.take_over(obs, None)  # no Command actor before (a 28-D one, or none): hold the pose
     np.testing.assert_allclose(mapper.targets, pose)
     with pytest.raises(ValueError, match="6-D policy"):
-        CommandExplorer(Explorer(sim.OBS_DIM, sim.ACT_DIM, SACConfig(hidden=16)), explorer.controller)
+        CommandExplorer(
+            Explorer(sim.OBS_DIM, sim.ACT_DIM, SACConfig(hidden=16)), explorer.controller
+        )

@@ -10,7 +10,7 @@ import sim
 from episode.milestones import MILESTONES
 from episode.runner import EpisodeRunner
 from episode.types import EpisodeResult
-from guides.factory import make_guide
+from guides.registry import make_guide
 from learner.config import CurriculumConfig
 from learner.curriculum import (
     FixedHorizon,
@@ -126,7 +126,12 @@ def test_phase_horizons_merge_close_marks_and_fall_back_without_milestones():
     no_marks = [result(200, True, first=90)] * 3  # results without milestones
     even = CurriculumConfig(n_stages=4)
     assert curriculum_horizons(90, even, no_marks) == [90, 60, 30, 0]
-    assert curriculum_horizons(90, CurriculumConfig(stages="even", n_stages=4), rs) == [90, 60, 30, 0]
+    assert curriculum_horizons(90, CurriculumConfig(stages="even", n_stages=4), rs) == [
+        90,
+        60,
+        30,
+        0,
+    ]
     with pytest.raises(ValueError, match="H1"):
         phase_horizons(rs, 0)
 

@@ -7,13 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import guides.imitation  # noqa: F401  (registers the imitation: form)
 import sim
 from episode.guide import GuideError
 from episode.runner import EpisodeRunner
 from episode.types import Actor
 from guides.dagger import DaggerConfig, DaggerLoop, describe_status
-from guides.factory import make_guide, mapper_for
 from guides.imitation import (
     CACHE_FILE,
     ImitationConfig,
@@ -22,6 +20,8 @@ from guides.imitation import (
     load_imitation_guide,
     read_demos,
 )
+from guides.mapping import mapper_for
+from guides.registry import make_guide
 from guides.scripted import ScriptedGuide
 from recordings.reader import load_transitions
 from recordings.writer import DatasetWriter

@@ -11,7 +11,7 @@ import guides.policy  # noqa: F401  (registers the policy: form)
 import launch
 import sim
 from episode.guide import GuideError
-from guides.factory import make_guide
+from guides.registry import make_guide
 from learner.checkpoint import latest_checkpoint, load_explorer
 
 TINY = [
@@ -29,6 +29,11 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_policy_guide_acts_like_the_checkpoint_explorer(run_dir: Path) -> None:
+    """The default run trains a Command-space explorer: the guide drives its mapper the same way.
+
+    A Command explorer integrates its Commands into joint targets, so two calls on one
+    observation differ; the guide must match a freshly loaded explorer call for call.
+    """
     env = sim.make_door()
     guide = make_guide(f"policy:{run_dir}", env, seed=0)
     assert guide.kind == "policy"
@@ -37,11 +42,30 @@ def test_policy_guide_acts_like_the_checkpoint_explorer(run_dir: Path) -> None:
     explorer = load_explorer(ckpt, obs_dim=sim.OBS_DIM, act_dim=sim.ACT_DIM)
     obs, _ = env.reset(seed=1)
     guide.reset(obs)
-    a1, a2 = guide.act(obs), guide.act(obs)
-    assert a1.shape == (28,) and a1.dtype == np.float32
-    np.testing.assert_array_equal(a1, a2)  # deterministic
-    np.testing.assert_allclose(a1, explorer.act(obs, deterministic=True), atol=1e-6)
+    for _ in range(10):
+        a = guide.act(obs)
+        assert a.shape == (28,) and a.dtype == np.float32
+        np.testing.assert_allclose(a, explorer.act(obs, deterministic=True), atol=1e-6)
+        obs, *_ = env.step(a)
     assert guide.weight_version >= 1
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="product bug: PolicyGuide.reset does not reset a Command checkpoint's mapper, so "
+    "an episode starts from the joint targets the previous episode left",
+)
+def test_policy_guide_starts_each_episode_afresh(run_dir: Path) -> None:
+    env = sim.make_door()
+    guide = make_guide(f"policy:{run_dir}", env, seed=0)
+    obs, _ = env.reset(seed=1)
+    guide.reset(obs)
+    for _ in range(50):
+        obs, *_ = env.step(guide.act(obs))
+    obs, _ = env.reset(seed=2)
+    guide.reset(obs)
+    fresh = load_explorer(latest_checkpoint(run_dir), obs_dim=sim.OBS_DIM, act_dim=sim.ACT_DIM)
+    np.testing.assert_allclose(guide.act(obs), fresh.act(obs, deterministic=True), atol=1e-6)
 
 
 def test_policy_guide_from_checkpoint_file_runs_collect(run_dir: Path, tmp_path: Path) -> None:

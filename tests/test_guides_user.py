@@ -128,7 +128,7 @@ EXAMPLE = ROOT / "docs" / "examples" / "my_guide.py"
 
 
 def test_factory_builds_file_spec(tmp_path: Path) -> None:
-    from guides.factory import make_guide
+    from guides.registry import make_guide
 
     path = _write(tmp_path, "factory_guide", GOOD)
     env = sim.make_door()
@@ -139,7 +139,7 @@ def test_factory_builds_file_spec(tmp_path: Path) -> None:
 
 
 def test_factory_builds_module_spec(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from guides.factory import make_guide
+    from guides.registry import make_guide
 
     _write(tmp_path, "factory_mod_guide", GOOD)
     monkeypatch.syspath_prepend(str(tmp_path))

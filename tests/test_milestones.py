@@ -6,7 +6,7 @@ import pytest
 import sim
 from episode.milestones import MILESTONES, MilestoneTracker, reached
 from episode.runner import EpisodeRunner
-from guides.factory import make_guide
+from guides.registry import make_guide
 from sim.door import OBS_HINGE, OBS_LATCH, OBS_PALM_TO_HANDLE, SUCCESS_HINGE_ANGLE
 
 

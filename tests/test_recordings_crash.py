@@ -181,7 +181,8 @@ while True:
     ended += 1
     while ended - w.episodes_written > 2:  # keep the recorder busy, not swamped
         time.sleep(0.0005)
-    print("progress", w.episodes_written, ended, flush=True)
+    sys.stdout.write(f"progress {w.episodes_written} {ended}\\n")  # one write: a kill never
+    sys.stdout.flush()  # tears the line (print writes each piece with PYTHONUNBUFFERED set)
 """
 
 

@@ -6,7 +6,7 @@ import pytest
 import sim
 from episode.runner import EpisodeRunner
 from episode.types import Actor
-from guides.factory import make_guide
+from guides.registry import make_guide
 from learner.config import SACConfig
 from learner.explorer import CommandExplorer, Explorer
 from learner.replay import EpisodeReplay, ReplayBuffer

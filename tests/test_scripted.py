@@ -1,12 +1,11 @@
-"""The scripted guide (opens the real door through the mapper) and the guide factory."""
+"""The scripted guide (opens the real door through the mapper), built from the registry."""
 
 import numpy as np
 import pytest
 
 import sim
 from episode.guide import Guide, GuideError
-from guides import factory
-from guides.factory import make_guide, register
+from guides.registry import make_guide
 from guides.scripted import Phase, ScriptedConfig, ScriptedGuide
 from teleop.mapper import CommandMapper
 
@@ -94,20 +93,3 @@ def test_config_rejects_bad_skill():
 def test_factory_rejects_bad_specs(env, spec):
     with pytest.raises(GuideError, match=r"scripted\[:SKILL\]"):
         make_guide(spec, env)
-
-
-def test_factory_has_an_extension_point(env, monkeypatch):
-    monkeypatch.setattr(factory, "BUILDERS", dict(factory.BUILDERS))
-    made = []
-
-    def build(argument, env_, seed):
-        made.append((argument, seed))
-        return make_guide("scripted", env_, seed=seed)
-
-    register("mine", build, "mine:THING")
-    register(factory.PY_FILE_KEY, build, "FILE.py:CALLABLE")
-    make_guide("mine:abc", env, seed=4)
-    make_guide("my_guide.py:make", env)
-    assert made == [("abc", 4), ("my_guide.py:make", 0)]
-    with pytest.raises(GuideError, match="mine:THING"):
-        make_guide("other", env)

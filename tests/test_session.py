@@ -11,7 +11,7 @@ import launch
 import sim
 from app.config import AppConfig
 from app.learning_views import session_settings
-from guides.factory import make_guide
+from guides.registry import make_guide
 from learner.checkpoint import load_checkpoint
 from learner.collect import collect_episodes, collect_session
 from learner.metrics import EPISODE_FIELDS, EVAL_FIELDS, read_csv

@@ -204,7 +204,7 @@ def test_train_config_nests_the_learners_own_configs():
 
 def test_offline_data_joins_the_prior_buffer(tiny_run, tmp_path, capsys):
     """--offline-data adds every step of a recording (e.g. human demos) to the offline buffer."""
-    from guides.factory import make_guide
+    from guides.registry import make_guide
     from learner.config import TrainConfig
     from learner.session import LearningSession
 

@@ -9,10 +9,7 @@ import pygame
 import pytest
 
 import sim
-from episode.types import Actor
-from guides.factory import mapper_for
-from guides.scripted import ScriptedConfig, ScriptedGuide
-from guides.virtual_human import (
+from bench.virtual_human import (
     DEMO_SEED,
     DRIVING_KEYS,
     HUMAN_KEYBOARD,
@@ -21,6 +18,9 @@ from guides.virtual_human import (
     VirtualHumanConfig,
     record_virtual_human_demos,
 )
+from episode.types import Actor
+from guides.mapping import mapper_for
+from guides.scripted import ScriptedConfig, ScriptedGuide
 from recordings.reader import iter_episodes, load_transitions
 
 NO_LIMITS = VirtualHumanConfig(

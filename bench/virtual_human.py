@@ -461,7 +461,7 @@ class RecordDemosConfig:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m guides.virtual_human --out DATASET --episodes N``: record, print a summary."""
+    """``python -m bench.virtual_human --out DATASET --episodes N``: record, print a summary."""
     import json
 
     import tyro
