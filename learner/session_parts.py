@@ -7,9 +7,10 @@ and holds the payload of the one checkpoint format; :class:`Counters` is the run
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,20 @@ from learner.thread import LearnerStats, LearnerThread, WeightSlot
 from sim.errors import UserError
 from teleop.command_space import COMMAND_DIM, CommandController, CommandLabeler
 from teleop.mapper import CommandMapper
+
+
+@contextlib.contextmanager
+def torch_threads(n: int) -> Iterator[None]:
+    """Run torch work in this thread with ``n`` intra-op threads, then restore the setting."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
 
 PLOT_EVERY_S = 60.0
 """Refresh the PNG plots after an evaluation at most this often (and always at exit)."""
@@ -149,8 +164,11 @@ class LearningParts:
         if saved:
             self._restore(saved)
         elif cfg.bc_steps > 0 and len(self.demos) and self.agent is not None:
+            if progress is not None:
+                progress(f"behaviour cloning {len(self.demos)} demonstration steps")
             rng = np.random.default_rng(cfg.seed)
-            bc_pretrain(self.agent, self.demos, cfg.bc_steps, rng, loss="mse")
+            with torch_threads(cfg.learner.torch_threads):  # oversubscribed OpenMP: 50x slower
+                bc_pretrain(self.agent, self.demos, cfg.bc_steps, rng, loss="mse")
         self.slot = WeightSlot()
         if self.agent is not None:
             self.slot.publish(self.agent.actor_state_dict())

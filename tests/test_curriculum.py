@@ -333,3 +333,48 @@ def test_given_h1_without_guide_measurements_still_needs_real_success():
 def test_curriculum_config_validation_names_the_option(kwargs, message):
     with pytest.raises(ValueError, match=f"^{message}$"):
         CurriculumConfig(**kwargs)
+
+
+@pytest.mark.xfail(
+    raises=ValueError,
+    strict=True,
+    reason="product bug: phase_horizons drops H1 itself when H1 < min_gap (returns [0]), so "
+    "make_curriculum raises 'horizons must decrease strictly to 0, got [0]'",
+)
+def test_a_short_h1_still_gives_a_two_stage_phase_curriculum():
+    quick = EpisodeResult(0, 200, 200, -2.0, True, 3, 200, 0, 0, "t", 0,
+                          open_steps=198, milestones=(1, 2, 2, 3, 3))  # fmt: skip
+    stats = GuideStats(episodes=1, success_rate=1.0, mean_return=-2.0, h1=3)
+    cur = make_curriculum("curriculum", stats, CurriculumConfig(), guide_results=[quick])
+    assert cur.horizons[0] == 3 and cur.horizons[-1] == 0
+
+
+@pytest.mark.xfail(
+    raises=ValueError,
+    strict=True,
+    reason="product bug: stage_horizons(h1, n_stages) repeats horizons when h1 < n_stages - 1 "
+    "(e.g. --h1 5: [5, 4, 4, 3, ...]), which JSRLCurriculum rejects",
+)
+def test_a_short_h1_with_even_stages_builds_a_curriculum():
+    stats = GuideStats(episodes=0, success_rate=None, mean_return=None, h1=5)
+    cur = make_curriculum("curriculum", stats, CurriculumConfig(stages="even", n_stages=10))
+    assert cur.horizons[0] == 5 and cur.horizons[-1] == 0
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="product bug: at a stage with h >= the episode length (e.g. --h1 200) the explorer "
+    "never acts, so the runner reports trial episodes as deterministic=False and the "
+    "curriculum counts them as training: the trial never completes and the stage never advances",
+)
+def test_a_stage_where_the_guide_acts_throughout_can_still_advance(guide_results):
+    from learner.explorer import Explorer
+    from learner.sac import SACConfig
+
+    env = sim.make_door()
+    explorer = Explorer(sim.OBS_DIM, sim.ACT_DIM, SACConfig(hidden=16))
+    runner = EpisodeRunner(env, make_guide("scripted", env, seed=0), explorer)
+    cur = JSRLCurriculum([sim.EPISODE_STEPS, 100, 0], window=1, trial_episodes=1)
+    for seed in range(3):
+        cur.update(runner.run_episode(seed=seed, h=cur.horizon(), deterministic=cur.trial_due))
+    assert cur.stage > 0  # the guide opens the door every time: its trial succeeded

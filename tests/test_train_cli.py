@@ -98,12 +98,14 @@ def test_train_writes_config_metrics_recordings_checkpoint_plots(tiny_run):
 
 
 def test_ctrl_c_saves_and_resume_ends_like_an_uninterrupted_run(tmp_path):
-    # No learning (warm-up longer than the run) and a stage 0 where the guide acts alone
-    # (--h1 200): the comparison is free of learning noise, so it must match exactly.
-    fixed = ["--learner.warmup-steps", "100000", "--seed", "5", "--h1", "200",
-             "--curriculum.n-stages", "3", "--curriculum.window", "2",
-             "--curriculum.min-success-ratio", "0.5", "--curriculum.metric", "success",
-             "--curriculum.tolerance", "0.5", "--steps", "600"]  # fmt: skip
+    # No learning (warm-up longer than the run) and a stage 0 where the guide acts for all but
+    # the last step (--h1 199): episode 1 trains, episode 2 is the stage's one-episode trial
+    # (the guide's success, kept by the explorer's single deterministic step), episode 3 runs
+    # at stage 1. Free of learning noise, so the curriculum must match exactly.
+    fixed = ["--learner.warmup-steps", "100000", "--seed", "5", "--h1", "199",
+             "--curriculum.stages", "even", "--curriculum.n-stages", "3",
+             "--curriculum.window", "1", "--curriculum.trial-episodes", "1",
+             "--steps", "600"]  # fmt: skip
     straight = tmp_path / "straight"
     assert train(straight, *fixed) == 0
 
@@ -130,7 +132,7 @@ def test_ctrl_c_saves_and_resume_ends_like_an_uninterrupted_run(tmp_path):
     assert a["counters"]["env_steps"] == b["counters"]["env_steps"] == 600
     assert a["counters"]["episodes"] == b["counters"]["episodes"] == 3
     assert a["curriculum"] == b["curriculum"]
-    assert a["curriculum"]["advances"]  # stage 0 (the guide alone, 2 of 2) did advance
+    assert a["curriculum"]["advances"] == [[2, 1]]  # the trial (episode 2) advanced stage 0
     rows = read_csv(stopped / "metrics" / "episodes.csv")
     assert [r["h"] for r in rows] == [
         r["h"] for r in read_csv(straight / "metrics" / "episodes.csv")
