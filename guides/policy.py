@@ -17,7 +17,7 @@ from sim.door import ACT_DIM, OBS_DIM
 from sim.errors import UserError
 
 if TYPE_CHECKING:
-    from learner.explorer import Explorer
+    from learner.explorer import CommandExplorer, Explorer
 
 
 class PolicyGuide:
@@ -31,7 +31,7 @@ class PolicyGuide:
 
     kind = "policy"
 
-    def __init__(self, explorer: Explorer, source: Path) -> None:
+    def __init__(self, explorer: Explorer | CommandExplorer, source: Path) -> None:
         self.explorer = explorer
         self.source = Path(source)
 
@@ -41,7 +41,15 @@ class PolicyGuide:
         return int(self.explorer.version)
 
     def reset(self, obs: np.ndarray) -> None:
-        """Nothing to reset: the policy is memoryless."""
+        """Start an episode: a Command-space policy's mapper holds the pose in ``obs``."""
+        take_over = getattr(self.explorer, "take_over", None)
+        if take_over is not None:
+            take_over(obs, None)
+
+    @property
+    def command_vector(self) -> np.ndarray | None:
+        """The Command of the last step, for a Command-space policy (None for a 28-D one)."""
+        return getattr(self.explorer, "command_vector", None)
 
     def act(self, obs: np.ndarray) -> np.ndarray:
         """Return the explorer's deterministic action for ``obs`` (float32, (28,))."""

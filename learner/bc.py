@@ -85,6 +85,9 @@ def bc_pretrain(
 class BCPolicy(nn.Module):
     """Deterministic policy ``action = tanh(MLP((obs - mean) / std))`` with stored normalization."""
 
+    obs_mean: torch.Tensor
+    obs_std: torch.Tensor
+
     def __init__(self, obs_dim: int, act_dim: int, hidden: int = 256) -> None:
         super().__init__()
         self.obs_dim, self.act_dim, self.hidden = obs_dim, act_dim, hidden

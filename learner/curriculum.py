@@ -148,7 +148,7 @@ def phase_horizons(
     wins = [r for r in results if r.success and r.milestones]
     marks = {int(h1), 0}
     for i in range(len(MILESTONES)):
-        steps = [r.milestones[i] for r in wins if r.milestones[i] is not None]
+        steps = [m for r in wins if (m := r.milestones[i]) is not None]
         if steps and 0 < np.median(steps) < h1:
             marks.add(int(np.median(steps)))
     kept: list[int] = []

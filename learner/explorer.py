@@ -91,12 +91,14 @@ class Explorer:
     def _cache_weights(self) -> None:
         """float32 numpy copies of the actor's layers, as ``(W^T, b)`` for ``x @ W^T + b``."""
         layers = [self.actor.trunk[0], self.actor.trunk[2], self.actor.head]
+        assert all(isinstance(layer, torch.nn.Linear) for layer in layers)
         self._weights = [
             (
                 np.ascontiguousarray(layer.weight.detach().numpy().T, dtype=np.float32),
                 layer.bias.detach().numpy().astype(np.float32),
             )
             for layer in layers
+            if isinstance(layer, torch.nn.Linear)
         ]
 
 

@@ -31,7 +31,8 @@ def set_rng_states(states: dict[str, Any]) -> None:
 
 
 def _np_global_state() -> dict[str, Any]:
-    name, keys, pos, has_gauss, cached = np.random.get_state()
+    name, keys, pos, has_gauss, cached = np.random.get_state(legacy=True)
+    assert not isinstance(keys, str)
     return {
         "name": name,
         "keys": torch.from_numpy(keys.astype(np.int64)),

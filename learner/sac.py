@@ -76,7 +76,7 @@ class Actor(nn.Module):
         return mean, log_std
 
 
-def make_actor(obs_dim: int, act_dim: int, config: SACConfig) -> nn.Module:
+def make_actor(obs_dim: int, act_dim: int, config: SACConfig) -> Actor:
     """Build the actor network that ``SACAgent`` trains and ``Explorer`` runs."""
     return Actor(obs_dim, act_dim, config.hidden)
 
@@ -285,16 +285,16 @@ class SACAgent:
                 {"params": self.actor.parameters(), "lr": config.actor_lr},
                 {"params": [self.log_alpha], "lr": config.alpha_lr},
             ],
-            **_fast_adam(),
+            fused=True,  # one kernel for all parameters
         )
         self.critic_optimizer = torch.optim.Adam(
             self.critic.parameters(),
             lr=config.critic_lr,
             weight_decay=config.weight_decay,
-            **_fast_adam(),
+            fused=True,
         )
-        self._critic_params = list(self.critic.parameters())
-        self._target_params = list(self.critic_target.parameters())
+        self._critic_params: list[torch.Tensor] = list(self.critic.parameters())
+        self._target_params: list[torch.Tensor] = list(self.critic_target.parameters())
         self._actor_stats = (torch.tensor(math.nan), torch.tensor(math.nan))
         self._bc_stat = torch.tensor(0.0)
         self.updates = 0
@@ -449,18 +449,13 @@ def matmul_precision(precision: Literal["bf16"] | None) -> Iterator[None]:
     if precision is None:
         yield
         return
-    backend = torch.backends.mkldnn.matmul
+    backend = torch.backends.mkldnn.matmul  # type: ignore[attr-defined]
     previous = backend.fp32_precision
     backend.fp32_precision = precision
     try:
         yield
     finally:
         backend.fp32_precision = previous
-
-
-def _fast_adam() -> dict[str, bool]:
-    """Adam options: the fused multi-tensor kernel (one call for all parameters)."""
-    return {"fused": True}
 
 
 __all__ = [

@@ -198,7 +198,7 @@ class LearningSession:
             self.end_episode()
         if guide is not None:
             self.runner.guide = guide
-        if self.parts.sync_explorer():
+        if self.parts.sync_explorer() and self.parts.explorer is not None:
             log.info("explorer now acts with weights v%d", self.parts.explorer.version)
         if h is None:
             h = min(self.curriculum.horizon(), sim.EPISODE_STEPS)

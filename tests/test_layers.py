@@ -285,5 +285,3 @@ def test_every_package_is_installed() -> None:
         for init in (ROOT / package).rglob("__init__.py")
     }
     assert found <= listed, f"add to [tool.setuptools] packages: {sorted(found - listed)}"
-
-
