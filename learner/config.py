@@ -81,6 +81,10 @@ class SACConfig:
     alpha 2.5). It keeps the actor from forgetting the demos while the critic is poor."""
     bc_decay_updates: int = 20_000
     """Updates over which the BC weight fades linearly to 0 (0: never fades)."""
+    reference: bool = True
+    """IBRL (Hu et al. 2023): keep the behaviour-cloned actor as a frozen reference; act and
+    bootstrap with its action wherever the critic values it more than the actor's. The
+    explorer is then never worse than its BC start where the critic knows better."""
     actor_delay: int = 0
     """Updates of the critics alone before the actor's first update: the warm-started actor
     acts, unchanged, while the critics learn its value (no early dip from a random critic)."""

@@ -24,12 +24,19 @@ if TYPE_CHECKING:
 
 
 class Explorer:
-    """A CPU copy of the actor that returns actions in [-1, 1] for single observations."""
+    """A CPU copy of the actor that returns actions in [-1, 1] for single observations.
+
+    With the learner's critic and a BC reference policy (IBRL, Hu et al. 2023: "Imitation
+    Bootstrapped RL"), each action is the actor's proposal or the reference's, whichever the
+    critic values more: the explorer is never worse than its behaviour-cloned start where the
+    critic knows better, and the actor takes over where it has learned to do better.
+    """
 
     kind: str = "explorer"
 
     def __init__(self, obs_dim: int, act_dim: int, config: SACConfig, seed: int = 0) -> None:
         self.obs_dim, self.act_dim = obs_dim, act_dim
+        self.layer_norm = config.layer_norm
         # Same seeded init as SACAgent(seed): version 0 is the learner's initial actor.
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
@@ -38,11 +45,19 @@ class Explorer:
         self.version = 0
         """Weight version in use (0 = the untrained initial weights)."""
         self._rng = np.random.default_rng(seed)
-        self._weights: list[tuple[np.ndarray, np.ndarray]] = []
-        self._cache_weights()
+        self._weights = _numpy_layers(self.actor)
+        self._reference: list[tuple[np.ndarray, np.ndarray]] | None = None
+        self._critic: dict[str, np.ndarray] | None = None
+        self.reference_chosen = 0
+        """Actions for which the critic preferred the reference's proposal (since creation)."""
+        self.actions = 0
+        """Actions returned (since creation)."""
 
     def act(self, obs: np.ndarray, deterministic: bool = False) -> np.ndarray:
         """Action for ``obs``: a draw from the policy, or ``tanh(mean)`` if deterministic.
+
+        With a reference and a critic loaded, the reference's mode replaces the actor's
+        proposal wherever the critic values it more.
 
         Args:
             obs: One observation ``(obs_dim,)`` (or a batch ``(n, obs_dim)``).
@@ -54,28 +69,58 @@ class Explorer:
         x = np.asarray(obs, dtype=np.float32)
         if x.shape[-1:] != (self.obs_dim,) or x.ndim > 2:
             raise ValueError(f"expected obs of shape ({self.obs_dim},), got {x.shape}")
-        (w1, b1), (w2, b2), (w3, b3) = self._weights
-        h = x @ w1
-        h += b1
-        np.maximum(h, 0.0, out=h)
-        h2 = h @ w2
-        h2 += b2
-        np.maximum(h2, 0.0, out=h2)
-        out = h2 @ w3
-        out += b3
+        out = _mlp(self._weights, x)
         mean, raw = out[..., : self.act_dim], out[..., self.act_dim :]
         if deterministic:
-            return np.tanh(mean)
-        half_span = 0.5 * (LOG_STD_MAX - LOG_STD_MIN)
-        std = np.exp(LOG_STD_MIN + half_span + half_span * np.tanh(raw))
-        noise = self._rng.standard_normal(mean.shape, dtype=np.float32)
-        return np.tanh(mean + std * noise)
+            action = np.tanh(mean)
+        else:
+            half_span = 0.5 * (LOG_STD_MAX - LOG_STD_MIN)
+            std = np.exp(LOG_STD_MIN + half_span + half_span * np.tanh(raw))
+            noise = self._rng.standard_normal(mean.shape, dtype=np.float32)
+            action = np.tanh(mean + std * noise)
+        if self._reference is None or self._critic is None:
+            return action
+        return self._select(x, action)
 
-    def load(self, version: int, actor_state: dict) -> None:
-        """Use the weights ``actor_state`` (an ``SACAgent.actor_state_dict()``) as ``version``."""
-        self.actor.load_state_dict(actor_state)
-        self._cache_weights()
+    def _select(self, x: np.ndarray, action: np.ndarray) -> np.ndarray:
+        """The actor's or the reference's action, by the critic's (min over members) value."""
+        ref = np.tanh(_mlp(self._reference or [], x)[..., : self.act_dim])
+        xs, acts = np.atleast_2d(x), np.concatenate([np.atleast_2d(action), np.atleast_2d(ref)])
+        q = ensemble_q_numpy(
+            self._critic or {},
+            np.concatenate([np.concatenate([xs, xs]), acts], -1),
+            self.layer_norm,
+        )
+        n = xs.shape[0]
+        use_ref = q[n:] > q[:n]
+        self.actions += n
+        self.reference_chosen += int(use_ref.sum())
+        chosen = np.where(use_ref[:, None], np.atleast_2d(ref), np.atleast_2d(action))
+        return chosen.reshape(action.shape).astype(np.float32)
+
+    def load(self, version: int, state: dict) -> None:
+        """Use ``state`` as weight version ``version``.
+
+        ``state`` is :meth:`SACAgent.acting_state` (actor, critic, reference) or a plain actor
+        state dict (:meth:`SACAgent.actor_state_dict`, checkpoints before the reference).
+        """
+        actor = state.get("actor", state) if isinstance(state.get("actor"), dict) else state
+        self.actor.load_state_dict(actor)
+        self._weights = _numpy_layers(self.actor)
+        reference, critic = state.get("reference"), state.get("critic")
+        if isinstance(reference, dict) and isinstance(critic, dict):
+            ref_net = make_actor(self.obs_dim, self.act_dim, _hidden_of(reference))
+            ref_net.load_state_dict(reference)
+            self._reference = _numpy_layers(ref_net)
+            self._critic = {k: v.detach().numpy().astype(np.float32) for k, v in critic.items()}
+        else:
+            self._reference = self._critic = None
         self.version = int(version)
+
+    @property
+    def has_reference(self) -> bool:
+        """Whether the critic chooses between the actor and a BC reference (IBRL)."""
+        return self._reference is not None
 
     def sync(self, slot: WeightSlot) -> bool:
         """Take the newest published weights if newer than ours; True if they changed.
@@ -88,18 +133,54 @@ class Explorer:
         self.load(version, state)
         return True
 
-    def _cache_weights(self) -> None:
-        """float32 numpy copies of the actor's layers, as ``(W^T, b)`` for ``x @ W^T + b``."""
-        layers = [self.actor.trunk[0], self.actor.trunk[2], self.actor.head]
-        assert all(isinstance(layer, torch.nn.Linear) for layer in layers)
-        self._weights = [
-            (
-                np.ascontiguousarray(layer.weight.detach().numpy().T, dtype=np.float32),
-                layer.bias.detach().numpy().astype(np.float32),
-            )
-            for layer in layers
-            if isinstance(layer, torch.nn.Linear)
-        ]
+
+def _hidden_of(actor_state: dict) -> SACConfig:
+    """A config with the hidden width of an actor state dict (for building its network)."""
+    return SACConfig(hidden=int(actor_state["trunk.0.weight"].shape[0]))
+
+
+def _numpy_layers(actor: torch.nn.Module) -> list[tuple[np.ndarray, np.ndarray]]:
+    """float32 numpy copies of the actor's layers, as ``(W^T, b)`` for ``x @ W^T + b``."""
+    layers = [actor.trunk[0], actor.trunk[2], actor.head]  # type: ignore[index]
+    return [
+        (
+            np.ascontiguousarray(layer.weight.detach().numpy().T, dtype=np.float32),
+            layer.bias.detach().numpy().astype(np.float32),
+        )
+        for layer in layers
+    ]
+
+
+def _mlp(weights: list[tuple[np.ndarray, np.ndarray]], x: np.ndarray) -> np.ndarray:
+    """The actor's two ReLU layers and its head, in numpy."""
+    (w1, b1), (w2, b2), (w3, b3) = weights
+    h = x @ w1
+    h += b1
+    np.maximum(h, 0.0, out=h)
+    h2 = h @ w2
+    h2 += b2
+    np.maximum(h2, 0.0, out=h2)
+    out = h2 @ w3
+    out += b3
+    return out
+
+
+def ensemble_q_numpy(p: dict[str, np.ndarray], x: np.ndarray, layer_norm: bool) -> np.ndarray:
+    """:func:`learner.sac.ensemble_q` in numpy, reduced by the min over members: ``(batch,)``."""
+    h = np.einsum("bi,mih->mbh", x, p["w1"]) + p["b1"]
+    if layer_norm:
+        h = _layer_norm(h) * p["g1"] + p["c1"]
+    h = np.einsum("mbi,mih->mbh", np.maximum(h, 0.0), p["w2"]) + p["b2"]
+    if layer_norm:
+        h = _layer_norm(h) * p["g2"] + p["c2"]
+    q = (np.maximum(h, 0.0) * p["w3"]).sum(-1) + p["b3"]
+    return q.min(axis=0)
+
+
+def _layer_norm(h: np.ndarray, eps: float = 1e-5) -> np.ndarray:
+    mean = h.mean(-1, keepdims=True)
+    var = h.var(-1, keepdims=True)
+    return (h - mean) / np.sqrt(var + eps)
 
 
 class CommandExplorer:

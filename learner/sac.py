@@ -188,6 +188,7 @@ def td_target(
     *,
     backup_entropy: bool = True,
     mc_returns: torch.Tensor | None = None,
+    reference_q: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """n-step TD target, optionally floored by the Monte-Carlo return.
 
@@ -202,10 +203,14 @@ def td_target(
         alpha: Entropy temperature.
         backup_entropy: Include ``-alpha log pi`` in the bootstrapped value (soft Q).
         mc_returns: Discounted returns-to-go (``-inf`` where unknown), ``(batch,)``, or None.
+        reference_q: Target critics' min value of the reference's action at ``s'``,
+            ``(batch,)`` (IBRL: bootstrap from the better of the two proposals), or None.
     """
     value = next_q.amin(dim=0)
     if backup_entropy:
         value = value - alpha * next_log_prob
+    if reference_q is not None:
+        value = torch.maximum(value, reference_q)
     target = rewards + discounts * value
     return target if mc_returns is None else torch.maximum(target, mc_returns)
 
@@ -293,6 +298,8 @@ class SACAgent:
             weight_decay=config.weight_decay,
             fused=True,
         )
+        self.reference: Actor | None = None
+        """The frozen behaviour-cloned actor (IBRL), set by :meth:`set_reference`."""
         self._critic_params: list[torch.Tensor] = list(self.critic.parameters())
         self._target_params: list[torch.Tensor] = list(self.critic_target.parameters())
         self._actor_stats = (torch.tensor(math.nan), torch.tensor(math.nan))
@@ -321,7 +328,8 @@ class SACAgent:
         # Critic: regress every member onto the n-step TD target (floored by the MC return).
         with torch.no_grad():
             next_a, next_log_prob = self._sample(batch.next_obs)
-            next_q = self.critic_target(batch.next_obs, next_a, members=self._target_members())
+            members = self._target_members()
+            next_q = self.critic_target(batch.next_obs, next_a, members=members)
             target = td_target(
                 batch.rewards,
                 batch.discounts,
@@ -330,6 +338,7 @@ class SACAgent:
                 alpha,
                 backup_entropy=cfg.backup_entropy,
                 mc_returns=batch.mc_returns if cfg.mc_lower_bound else None,
+                reference_q=self._reference_q(batch.next_obs, members),
             )
         q = self.critic(batch.obs, batch.actions)
         loss_q = critic_loss(q, target)
@@ -369,6 +378,29 @@ class SACAgent:
         q_scale = q_pi.detach().abs().mean()
         return weight * q_scale * bc_loss(mean, demos.actions)
 
+    def _reference_q(self, obs: torch.Tensor, members: torch.Tensor | None) -> torch.Tensor | None:
+        """Target critics' min value of the reference's mode at ``obs`` (None: no reference)."""
+        if self.reference is None:
+            return None
+        mean, _ = self.reference(obs)
+        return self.critic_target(obs, torch.tanh(mean), members=members).amin(dim=0)
+
+    def set_reference(self) -> None:
+        """Freeze a copy of the current actor (after behaviour cloning) as the IBRL reference."""
+        self.reference = copy.deepcopy(self.actor).requires_grad_(False).eval()
+
+    def acting_state(self) -> dict[str, dict[str, torch.Tensor] | None]:
+        """What an :class:`~learner.explorer.Explorer` acts with (detached CPU copies).
+
+        The actor; with a reference also the reference and the critic that chooses between
+        their proposals. Safe to hand to another thread.
+        """
+        state: dict[str, dict[str, torch.Tensor] | None] = {"actor": self.actor_state_dict()}
+        if self.reference is not None:
+            state["reference"] = _copy(self.reference.state_dict())
+            state["critic"] = _copy(self.critic.state_dict())
+        return state
+
     @property
     def bc_weight_now(self) -> float:
         """The BC term's weight at the current update (the fade starts with the actor's updates)."""
@@ -406,6 +438,7 @@ class SACAgent:
                 "critic": self.critic.state_dict(),
                 "critic_target": self.critic_target.state_dict(),
                 "log_alpha": self.log_alpha.detach(),
+                "reference": None if self.reference is None else self.reference.state_dict(),
                 "actor_optimizer": self.actor_optimizer.state_dict(),
                 "critic_optimizer": self.critic_optimizer.state_dict(),
                 "generator": self.generator.get_state(),
@@ -425,6 +458,10 @@ class SACAgent:
                 f"this agent has {ours}: build the agent with the checkpoint's config"
             )
         self.actor.load_state_dict(state["actor"])
+        if state.get("reference") is not None:
+            self.set_reference()
+            assert self.reference is not None
+            self.reference.load_state_dict(state["reference"])
         self.critic.load_state_dict(state["critic"])
         self.critic_target.load_state_dict(state["critic_target"])
         with torch.no_grad():
@@ -433,6 +470,10 @@ class SACAgent:
         self.critic_optimizer.load_state_dict(state["critic_optimizer"])
         self.generator.set_state(state["generator"])
         self.updates = int(state["updates"])
+
+
+def _copy(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in state.items()}
 
 
 def _shape_of(config: dict) -> tuple:

@@ -169,9 +169,11 @@ class LearningParts:
             rng = np.random.default_rng(cfg.seed)
             with torch_threads(cfg.learner.torch_threads):  # oversubscribed OpenMP: 50x slower
                 bc_pretrain(self.agent, self.demos, cfg.bc_steps, rng, loss="mse")
+            if cfg.sac.reference:
+                self.agent.set_reference()
         self.slot = WeightSlot()
         if self.agent is not None:
-            self.slot.publish(self.agent.actor_state_dict())
+            self.slot.publish(self.agent.acting_state())
         episodes = Counters.from_checkpoint(saved).episodes
         self.thread = self._make_thread(episodes) if opts.learning else None
         self._eval_env: Any = None
@@ -298,9 +300,9 @@ class LearningParts:
         assert self.agent is not None
         if self.thread is not None:
             with self.thread.lock:
-                agent_state, actor = self.agent.state_dict(), self.agent.actor_state_dict()
+                agent_state, actor = self.agent.state_dict(), self.agent.acting_state()
         else:
-            agent_state, actor = self.agent.state_dict(), self.agent.actor_state_dict()
+            agent_state, actor = self.agent.state_dict(), self.agent.acting_state()
         return {
             "obs_dim": sim.OBS_DIM,
             "act_dim": sim.ACT_DIM,

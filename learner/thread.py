@@ -261,7 +261,7 @@ class LearnerThread(threading.Thread):
         return math.floor(self.config.utd_ratio * steps + 1e-9)
 
     def _publish(self) -> None:
-        version = self.slot.publish(self.agent.actor_state_dict())
+        version = self.slot.publish(self.agent.acting_state())
         with self._cond:
             self._version, self._published_at = version, self._updates
 
