@@ -46,7 +46,7 @@ def learner_alone(duration: float, warmup: int, seed: int) -> dict[str, float]:
     from episode.runner import EpisodeRunner
     from guides.registry import make_guide
     from learner.explorer import Explorer
-    from learner.replay import ReplayBuffer
+    from learner.replay import EpisodeReplay, ReplayBuffer
     from learner.sac import SACAgent, SACConfig
     from learner.thread import LearnerConfig, LearnerThread, WeightSlot
 
@@ -56,8 +56,8 @@ def learner_alone(duration: float, warmup: int, seed: int) -> dict[str, float]:
     explorer = Explorer(sim.OBS_DIM, sim.ACT_DIM, sac, seed=seed)
     offline = ReplayBuffer(2_000, sim.OBS_DIM, sim.ACT_DIM)
     online = ReplayBuffer(300_000, sim.OBS_DIM, sim.ACT_DIM)
-    EpisodeRunner(env, guide, None, replay=offline).run_episode(seed, 200)
-    runner = EpisodeRunner(env, guide, explorer, replay=online)
+    EpisodeRunner(env, guide, None, replay=EpisodeReplay(offline, "joint")).run_episode(seed, 200)
+    runner = EpisodeRunner(env, guide, explorer, replay=EpisodeReplay(online, "joint"))
     for i in range(max(1, int(np.ceil(warmup / 200)))):
         runner.run_episode(seed + 1 + i, 40)
     agent = SACAgent(sim.OBS_DIM, sim.ACT_DIM, sac, seed=seed)

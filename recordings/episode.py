@@ -16,7 +16,7 @@ from recordings.schema import (
     NO_ACTOR,
     STEP_KEYS,
 )
-from sim.door import normalized_score
+from sim.door import episode_success, normalized_score
 
 STEP_DTYPES: dict[str, str] = {"rewards": "float64", "terminations": "bool", "truncations": "bool"}
 """Dtypes of the per-step datasets (observations and actions follow their spaces)."""
@@ -106,7 +106,12 @@ class Episode:
 
     @property
     def success(self) -> bool:
-        """Whether the door was open at any step."""
+        """D4RL's success: the door open for >= 25 steps (:func:`sim.door.episode_success`)."""
+        return episode_success(int(np.count_nonzero(self.step_success)))
+
+    @property
+    def ever_opened(self) -> bool:
+        """Whether the door was open after at least one step."""
         return bool(self.step_success.any())
 
 
@@ -121,7 +126,8 @@ def make_attrs(
         "guide_kind": str(meta["guide_kind"]),
         "weight_version": int(meta["weight_version"]),
         "rewards_sum": float(rewards.sum()),
-        "success": bool(success.any()),
+        "success": episode_success(int(np.count_nonzero(success))),
+        "ever_opened": bool(success.any()),
     }
     if meta.get("seed") is not None:
         attrs["seed"] = int(meta["seed"])

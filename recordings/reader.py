@@ -26,7 +26,7 @@ from recordings.journal import journal_path, rollback
 from recordings.layout import DatasetPaths, dataset_paths, io_lock, try_lock_writer, unlock
 from recordings.schema import FORMAT_NAME, MAIN_FILE
 from recordings.store import read_root_attrs, spaces_from_attrs
-from sim.door import normalized_score
+from sim.door import episode_success, normalized_score
 from sim.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -238,7 +238,9 @@ class DatasetSummary:
     steps: int
     """Steps in them."""
     successes: int
-    """Episodes in which the door opened."""
+    """Successful episodes (D4RL's rule: the door open for >= 25 steps)."""
+    ever_opened: int
+    """Episodes in which the door was open after at least one step."""
     mean_normalized_score: float
     """Mean of ``100 * (1 + return / 200)`` (NaN with no episodes)."""
     guide_kinds: dict[str, int]
@@ -258,7 +260,7 @@ class DatasetSummary:
 
     @property
     def success_rate(self) -> float:
-        """Fraction of episodes with the door opened (NaN with no episodes)."""
+        """Fraction of successful episodes (NaN with no episodes)."""
         return self.successes / self.episodes if self.episodes else float("nan")
 
     def lines(self) -> list[str]:
@@ -274,7 +276,13 @@ class DatasetSummary:
             ("dataset", f"{self.dataset}  (Minari id {self.dataset.name})"),
             ("env", self.env_id),
             ("episodes", f"{n}   steps {self.steps}"),
-            ("success", f"{self.successes}/{n} ({100 * self.success_rate:.1f} %)" if n else "-"),
+            (
+                "success",
+                f"{self.successes}/{n} ({100 * self.success_rate:.1f} %; D4RL: door open >= 25 "
+                f"steps); ever opened {self.ever_opened}/{n}"
+                if n
+                else "-",
+            ),
             ("score", f"mean normalized score {self.mean_normalized_score:.1f}" if n else "-"),
             ("guides", _counts(self.guide_kinds)),
             ("h", _counts(self.h_values)),
@@ -306,7 +314,7 @@ def summarize(dataset: Path | str) -> DatasetSummary:
     kinds: Counter[str] = Counter()
     hs: Counter[int] = Counter()
     actors: Counter[int] = Counter()
-    scores, versions, steps, successes = [], [], 0, 0
+    scores, versions, steps, successes, ever = [], [], 0, 0, 0
     with _reading(paths) as f:
         opened = _open(paths, f)
         obs_space, act_space = spaces_from_attrs(opened.attrs)
@@ -317,7 +325,9 @@ def summarize(dataset: Path | str) -> DatasetSummary:
                 raise UserError(f"{paths.dataset}: {problems[0]}; run recordings verify")
             rewards = g["rewards"][()]
             steps += len(rewards)
-            successes += bool(g["infos/success"][()].any())
+            open_steps = int(np.count_nonzero(g["infos/success"][1:]))
+            successes += episode_success(open_steps)
+            ever += open_steps > 0
             scores.append(normalized_score(float(rewards.sum())))
             kinds[_str(g.attrs.get("guide_kind", "?"))] += 1
             hs[int(g.attrs.get("h", -1))] += 1
@@ -329,6 +339,7 @@ def summarize(dataset: Path | str) -> DatasetSummary:
         episodes=opened.count,
         steps=steps,
         successes=successes,
+        ever_opened=ever,
         mean_normalized_score=float(np.mean(scores)) if scores else float("nan"),
         guide_kinds=dict(kinds.most_common()),
         h_values=dict(sorted(hs.items())),

@@ -45,7 +45,8 @@ EPISODE_ATTRS: tuple[str, ...] = (
     "rewards_sum",
     "success",
 )
-"""Attributes every episode group carries (``seed`` too, unless the episode had none)."""
+"""Attributes every episode group carries (``seed`` too, unless the episode had none; newer
+episodes also ``ever_opened``). ``success`` is D4RL's rule: the door open for >= 25 steps."""
 
 STEP_KEYS: tuple[str, ...] = ("actions", "rewards", "terminations", "truncations")
 """Per-step datasets with T entries; ``observations`` has T + 1."""

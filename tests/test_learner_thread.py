@@ -111,8 +111,10 @@ def test_published_weights_are_the_agents_actor():
     version, state = slot.latest()
     assert version == 2
     with thread.lock:
-        current = thread.agent.actor_state_dict()
-    assert all(torch.equal(state[k], current[k]) for k in current)
+        current = thread.agent.acting_state()  # what an explorer acts with: the actor (here)
+    assert set(state) == set(current) == {"actor"}
+    actor = thread.agent.actor_state_dict()
+    assert all(torch.equal(state["actor"][k], actor[k]) for k in actor)
 
 
 def test_free_running_learner_trains_without_reported_steps():

@@ -250,14 +250,15 @@ def test_summary_counts_what_is_there(tmp_path):
         _synthetic_episode(w, rng, 6, h=3, kind="scripted")
         _synthetic_episode(w, rng, 2, h=3, kind="scripted")
     s = summarize(path)
-    assert (s.episodes, s.steps, s.successes) == (3, 12, 1)
+    # the door opened in one short episode, but for < 25 steps: no D4RL success
+    assert (s.episodes, s.steps, s.successes, s.ever_opened) == (3, 12, 0, 1)
     assert s.guide_kinds == {"scripted": 2, "human": 1}
     assert s.h_values == {2: 1, 3: 2}
     assert s.actor_steps == {"guide": 2 + 3 + 2, "explorer": 2 + 3, "human": 0}
     assert s.weight_versions == (7, 7)
     assert not s.notes
     text = "\n".join(s.lines())
-    assert "success   1/3" in text and "scripted: 2" in text
+    assert "success   0/3" in text and "ever opened 1/3" in text and "scripted: 2" in text
 
 
 def _run_child(code, tmp_path, **kwargs):

@@ -221,6 +221,8 @@ def test_offline_data_joins_the_prior_buffer(tiny_run, tmp_path, capsys):
         assert len(session.parts.offline) == n_demo + 2 * sim.EPISODE_STEPS
     finally:
         assert session.close() == []
-    line = bad(capsys, ["train", "--run-dir", str(tmp_path / "bad"), "--offline-data",
-                        str(tmp_path / "missing-v0")])  # fmt: skip
+    # Tiny settings, so a missing path that is not rejected fails fast instead of training
+    # for the default 100k steps.
+    line = bad(capsys, ["train", "--run-dir", str(tmp_path / "bad"), *TINY, "--steps", "200",
+                        "--offline-data", str(tmp_path / "missing-v0")])  # fmt: skip
     assert "missing-v0" in line
