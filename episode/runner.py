@@ -231,7 +231,7 @@ class EpisodeRunner:
             open_at_end=self._open,
             open_steps=self._open_steps,
             milestones=tuple(self._milestones.first),
-            deterministic=self._deterministic and self._counts[Actor.EXPLORER] > 0,
+            deterministic=self._deterministic,
         )
 
     def run_episode(

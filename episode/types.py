@@ -91,7 +91,7 @@ class EpisodeResult:
     """Steps taken (1-based) when each of :data:`episode.milestones.MILESTONES` was first
     reached, None where never: where the episode changed phase (the curriculum's stages)."""
     deterministic: bool = False
-    """The explorer acted with its mode (a curriculum trial or an evaluation), not a draw."""
+    """The episode ran with the explorer's mode (a curriculum trial or an evaluation)."""
 
     @property
     def ever_opened(self) -> bool:

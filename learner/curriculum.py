@@ -130,7 +130,8 @@ def stage_horizons(h1: int, n_stages: int) -> list[int]:
         raise ValueError(f"H1 must be >= 1, got {h1}")
     if n_stages < 2:
         raise ValueError(f"a curriculum needs n_stages >= 2, got {n_stages}")
-    return [round(h1 * (n_stages - 1 - k) / (n_stages - 1)) for k in range(n_stages)]
+    hs = [round(h1 * (n_stages - 1 - k) / (n_stages - 1)) for k in range(n_stages)]
+    return sorted(set(hs), reverse=True)  # a short H1 gives fewer, distinct stages
 
 
 def phase_horizons(
@@ -151,12 +152,11 @@ def phase_horizons(
         steps = [m for r in wins if (m := r.milestones[i]) is not None]
         if steps and 0 < np.median(steps) < h1:
             marks.add(int(np.median(steps)))
-    kept: list[int] = []
-    for h in sorted(marks, reverse=True):
-        if not kept or kept[-1] - h >= min_gap or h == 0:
-            if kept and h == 0 and kept[-1] < min_gap:
-                kept.pop()
+    kept: list[int] = [int(h1)]
+    for h in sorted(marks - {int(h1), 0}, reverse=True):
+        if kept[-1] - h >= min_gap and h >= min_gap:
             kept.append(h)
+    kept.append(0)
     out: list[int] = [kept[0]]
     for h in kept[1:]:
         parts = math.ceil((out[-1] - h) / max_gap)

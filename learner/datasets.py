@@ -107,10 +107,10 @@ def add_demo_steps(
 
 
 def recorded_steps(datasets: Iterable[Path]) -> int:
-    """Total steps in ``datasets`` (each checked: a bad one is a :class:`UserError`)."""
+    """Total steps in ``datasets`` (each checked: a missing or bad one is a :class:`UserError`)."""
     from recordings.reader import summarize
 
-    return sum(summarize(Path(d)).steps for d in datasets if Path(d).exists())
+    return sum(summarize(Path(d)).steps for d in datasets)
 
 
 __all__ = ["DEMO_ACTORS", "add_demo_steps", "agent_actions", "load_episodes", "recorded_steps"]

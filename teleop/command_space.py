@@ -110,7 +110,7 @@ class CommandController:
         return self.mapper(decode(vector, self.scale), obs)
 
 
-class CommandActions(gym.ActionWrapper):
+class CommandActions(gym.ActionWrapper, gym.utils.RecordConstructorArgs):
     """The door with a 6-D Command action space (``Box(-1, 1, (6,))``) through the mapper.
 
     The wrapped env still gets (and reports in ``info["action_28d"]``) the 28-D action, so its
@@ -118,7 +118,8 @@ class CommandActions(gym.ActionWrapper):
     """
 
     def __init__(self, env: gym.Env, scale: CommandScale | None = None) -> None:
-        super().__init__(env)
+        gym.utils.RecordConstructorArgs.__init__(self, scale=scale)
+        gym.ActionWrapper.__init__(self, env)
         self.controller = CommandController(CommandMapper.for_env(env), scale)
         self.action_space = gym.spaces.Box(-1.0, 1.0, (COMMAND_DIM,), np.float32)
         self._obs: np.ndarray | None = None

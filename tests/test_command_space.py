@@ -86,8 +86,7 @@ def test_command_actions_is_a_valid_gymnasium_env():
     assert env.action_space.dtype == np.float32
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        # The close check re-makes the env from env.spec: see the xfail test below.
-        check_env(env, skip_render_check=True, skip_close_check=True)
+        check_env(env, skip_render_check=True)
     env.reset(seed=0)
     _, reward, _, _, info = env.step(env.action_space.sample())
     assert info["action_28d"].shape == (sim.ACT_DIM,) and reward in (-1.0, 0.0)
@@ -96,12 +95,6 @@ def test_command_actions_is_a_valid_gymnasium_env():
         CommandActions(sim.make_door()).step(np.zeros(COMMAND_DIM))
 
 
-@pytest.mark.xfail(
-    raises=ValueError,
-    strict=True,
-    reason="product bug: CommandActions does not inherit gymnasium.utils.RecordConstructorArgs, "
-    "so env.spec cannot re-make it and check_env's close check fails",
-)
 def test_command_actions_can_be_remade_from_its_spec():
     env = CommandActions(sim.make_door())
     again = env.spec.make()

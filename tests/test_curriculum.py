@@ -335,12 +335,6 @@ def test_curriculum_config_validation_names_the_option(kwargs, message):
         CurriculumConfig(**kwargs)
 
 
-@pytest.mark.xfail(
-    raises=ValueError,
-    strict=True,
-    reason="product bug: phase_horizons drops H1 itself when H1 < min_gap (returns [0]), so "
-    "make_curriculum raises 'horizons must decrease strictly to 0, got [0]'",
-)
 def test_a_short_h1_still_gives_a_two_stage_phase_curriculum():
     quick = EpisodeResult(0, 200, 200, -2.0, True, 3, 200, 0, 0, "t", 0,
                           open_steps=198, milestones=(1, 2, 2, 3, 3))  # fmt: skip
@@ -349,25 +343,12 @@ def test_a_short_h1_still_gives_a_two_stage_phase_curriculum():
     assert cur.horizons[0] == 3 and cur.horizons[-1] == 0
 
 
-@pytest.mark.xfail(
-    raises=ValueError,
-    strict=True,
-    reason="product bug: stage_horizons(h1, n_stages) repeats horizons when h1 < n_stages - 1 "
-    "(e.g. --h1 5: [5, 4, 4, 3, ...]), which JSRLCurriculum rejects",
-)
 def test_a_short_h1_with_even_stages_builds_a_curriculum():
     stats = GuideStats(episodes=0, success_rate=None, mean_return=None, h1=5)
     cur = make_curriculum("curriculum", stats, CurriculumConfig(stages="even", n_stages=10))
     assert cur.horizons[0] == 5 and cur.horizons[-1] == 0
 
 
-@pytest.mark.xfail(
-    raises=AssertionError,
-    strict=True,
-    reason="product bug: at a stage with h >= the episode length (e.g. --h1 200) the explorer "
-    "never acts, so the runner reports trial episodes as deterministic=False and the "
-    "curriculum counts them as training: the trial never completes and the stage never advances",
-)
 def test_a_stage_where_the_guide_acts_throughout_can_still_advance(guide_results):
     from learner.explorer import Explorer
     from learner.sac import SACConfig

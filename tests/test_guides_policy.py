@@ -50,13 +50,8 @@ def test_policy_guide_acts_like_the_checkpoint_explorer(run_dir: Path) -> None:
     assert guide.weight_version >= 1
 
 
-@pytest.mark.xfail(
-    raises=AssertionError,
-    strict=True,
-    reason="product bug: PolicyGuide.reset does not reset a Command checkpoint's mapper, so "
-    "an episode starts from the joint targets the previous episode left",
-)
 def test_policy_guide_starts_each_episode_afresh(run_dir: Path) -> None:
+    """A Command checkpoint's mapper is reset with the guide: no targets left from before."""
     env = sim.make_door()
     guide = make_guide(f"policy:{run_dir}", env, seed=0)
     obs, _ = env.reset(seed=1)
