@@ -142,12 +142,14 @@ def _hidden_of(actor_state: dict) -> SACConfig:
 def _numpy_layers(actor: torch.nn.Module) -> list[tuple[np.ndarray, np.ndarray]]:
     """float32 numpy copies of the actor's layers, as ``(W^T, b)`` for ``x @ W^T + b``."""
     layers = [actor.trunk[0], actor.trunk[2], actor.head]  # type: ignore[index]
+    assert all(isinstance(layer, torch.nn.Linear) for layer in layers)
     return [
         (
             np.ascontiguousarray(layer.weight.detach().numpy().T, dtype=np.float32),
             layer.bias.detach().numpy().astype(np.float32),
         )
         for layer in layers
+        if isinstance(layer, torch.nn.Linear)
     ]
 
 

@@ -151,7 +151,8 @@ class LearnerThread(threading.Thread):
         with self._cond:
             while True:
                 self.raise_if_failed()
-                if self._updates >= self._budget():
+                if self._updates >= self._budget() or not self._has_data():
+                    # nothing to sample yet (episodes enter the buffer whole): do not wait
                     return True
                 if not self.is_alive():
                     raise RuntimeError(
@@ -247,9 +248,13 @@ class LearnerThread(threading.Thread):
                 self._cond.wait(0.05)
             return not self._stop_flag
 
+    def _has_data(self) -> bool:
+        """Something to sample: online rows, or offline rows to learn from alone."""
+        return len(self.online) > 0 or (self.offline is not None and len(self.offline) > 0)
+
     def _may_update(self) -> bool:
         if self.paced:
-            return self._updates < self._budget()
+            return self._has_data() and self._updates < self._budget()
         have = len(self.online)
         if self.config.warmup_steps == 0:
             have += 0 if self.offline is None else len(self.offline)
