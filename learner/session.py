@@ -50,6 +50,9 @@ StepObserver = Callable[[Transition], None]
 """Called after every step with its transition."""
 EpisodeObserver = Callable[[EpisodeResult, bool], None]
 """Called when an episode ends: its result, and whether it ran to its end (else: cut short)."""
+COMMIT_WAIT_S = 60.0
+"""Longest a checkpoint waits for the recorder to commit the episodes it counts."""
+
 GuideBuilder = Callable[[Any], Guide]
 """``build_guide(env) -> Guide``: ``launch.py`` parses ``--guide`` once and hands this in (guides
 are built at the edge: the session never parses a guide spec)."""
@@ -317,11 +320,15 @@ class LearningSession:
         if self.parts.thread is not None and self.parts.thread.error is not None:
             log.warning("no checkpoint: the learner thread failed, its state is not trusted")
             return None
+        if self.recorder is not None and not self.recorder.wait_committed(COMMIT_WAIT_S):
+            log.warning("the recorder has not committed every episode after %.0f s", COMMIT_WAIT_S)
         c = self.counters
         counters = dataclasses.replace(
             c, updates=c.updates + self.parts.updates(), wall_s=self._wall()
         )
         payload = self.parts.checkpoint_payload(self.cfg, counters)
+        if self.recorder is not None:  # what the checkpoint counts is in the dataset
+            payload["recorded_episodes"] = self.recorder.episodes_written
         payload["history"] = {
             "hs": [int(h) for h, _ in self.history],
             "successes": [bool(s) for _, s in self.history],

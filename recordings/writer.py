@@ -104,6 +104,8 @@ class DatasetWriter:
         self._episodes_written = 0
         self._steps_written = 0
         self._episodes_lost = 0
+        self._episodes_queued = 0
+        self._settled = threading.Condition()  # notified as each queued episode is settled
         self._closed = False
         self._meta: dict[str, Any] | None = None  # the episode in progress
         self._t = 0
@@ -317,6 +319,25 @@ class DatasetWriter:
         self._enqueue_current()
         self.raise_if_failed()
 
+    def wait_committed(self, timeout: float | None = None) -> bool:
+        """Block until every episode handed to the writer is committed (or failed).
+
+        A checkpoint taken after this counts only what the dataset holds: a ``kill -9`` right
+        after it loses no episode the checkpoint counts.
+
+        Returns:
+            True when all are settled, False if ``timeout`` seconds passed first.
+
+        """
+        with self._settled:
+            return self._settled.wait_for(
+                lambda: (
+                    self._episodes_written + self._episodes_lost >= self._episodes_queued
+                    or not self._thread.is_alive()
+                ),
+                timeout,
+            )
+
     def discard_episode(self) -> None:
         """Drop the episode in progress without writing it (e.g. the user reset mid-way)."""
         self._meta = None
@@ -405,6 +426,8 @@ class DatasetWriter:
         }
         if self._has_command and np.isfinite(self._command[1 : t + 1]).all():
             infos[COMMAND_KEY] = self._command[: t + 1]
+        with self._settled:
+            self._episodes_queued += 1
         self._queue.put(
             (
                 meta,
@@ -433,6 +456,7 @@ class DatasetWriter:
                 break
             if self._error is not None:
                 self._episodes_lost += 1
+                self._notify_settled()
                 continue
             try:
                 self._write(item)
@@ -440,9 +464,14 @@ class DatasetWriter:
                 self._error = e
                 self._episodes_lost += 1
                 log.error("recording to %s failed: %r", self._paths.dataset, e)
+            self._notify_settled()
         if not threading.main_thread().is_alive():
             unlock(self._lock_fd)
             self._lock_fd = None
+
+    def _notify_settled(self) -> None:
+        with self._settled:
+            self._settled.notify_all()
 
     def _write(self, item: tuple[Any, ...]) -> None:
         meta, obs, act, rewards, term, trunc, infos = item

@@ -14,9 +14,10 @@ from app.learning_views import session_settings
 from guides.registry import make_guide
 from learner.checkpoint import load_checkpoint
 from learner.collect import collect_episodes, collect_session
+from learner.config import LearnerConfig, SACConfig, TrainConfig
 from learner.metrics import EPISODE_FIELDS, EVAL_FIELDS, read_csv
 from learner.run_dir import APP_DATASET, CONFIG_FILE, TRAIN_DATASET
-from learner.session import LearningSession
+from learner.session import LearningSession, SessionOptions
 from learner.session_setup import episode_seed
 from recordings.reader import iter_episodes, load_transitions
 
@@ -146,3 +147,31 @@ def test_collect_is_the_session_with_learning_off(tmp_path):
     assert [e.seed for e in episodes] == [40, 41, 42]
     assert all(len(e) == 200 and e.h == 200 and e.guide_kind == "scripted" for e in episodes)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["door-scripted-v0"]  # no run files
+
+
+def test_a_checkpoint_counts_only_committed_episodes(tmp_path):
+    """save() waits for the writer: the dataset holds every episode the checkpoint counts."""
+    import torch
+
+    from learner.checkpoint import latest_checkpoint
+    from recordings.reader import episode_count
+
+    cfg = TrainConfig(run_dir=tmp_path / "run", guide="none", strategy="none", steps=400,
+                      guide_episodes=0, eval_episodes=0, bc_steps=0, progress=False,
+                      sac=SACConfig(hidden=16), learner=LearnerConfig(warmup_steps=50))  # fmt: skip
+    session = LearningSession(cfg, None, SessionOptions())
+    try:
+        for _ in range(2):
+            session.begin_episode()
+            while not session.done:
+                session.step()
+            session.end_episode()
+        path = session.save()
+        saved = torch.load(path, weights_only=True)
+        dataset = tmp_path / "run" / "episodes" / "door-train-v0"
+        # right after save(), with no close(): a kill -9 now keeps what the checkpoint counts
+        assert episode_count(dataset) >= saved["counters"]["episodes"] == 2
+        assert saved["recorded_episodes"] == 2
+        assert latest_checkpoint(tmp_path / "run") == path
+    finally:
+        session.close()
