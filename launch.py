@@ -17,7 +17,9 @@ import functools
 import importlib
 import io
 import re
+import signal
 import sys
+import threading
 from collections.abc import Callable
 from typing import Annotated, Any, Union
 
@@ -62,8 +64,9 @@ def parse(argv: list[str]) -> Any:
         raise
 
 
-_BOX_CHARS = "│╭╮╰╯─ "
+_BOX_CHARS = "│╭╮╰╯─- "
 _HELP_HINT = re.compile(r"(launch\.py(?: \S+)* --help)")
+_NESTED = re.compile(r"Error parsing __tyro-dummy-inner__\.(\w+): ")
 
 
 def condense_tyro_error(text: str) -> str:
@@ -79,12 +82,16 @@ def condense_tyro_error(text: str) -> str:
     body: list[str] = []
     for ln in lines[1:]:
         if not ln.strip(_BOX_CHARS):  # a rule: the first section (the message) ended
-            break
+            if body:
+                break
+            continue
         indent = len(ln) - len(ln.lstrip())
         if indent <= 5:  # keep the message and argument names, drop their long help text
             body.append(ln.strip())
     hint = _HELP_HINT.search(" ".join(lines))
-    message = " ".join(body) or title
+    message = " ".join(b for b in body if not b.startswith("For full helptext")) or title
+    # a config's own check (ValueError in __post_init__): name the options, not tyro's path
+    message = _NESTED.sub(lambda m: f"--{m.group(1).replace('_', '-')}.*: ", message)
     where = f" (see '{hint.group(1)}')" if hint else ""
     return f"{title}: {message}{where}" if title and title not in message else message + where
 
@@ -123,9 +130,17 @@ DEFAULT_ARGV: tuple[str, ...] = ("app",)
 """What ``python launch.py`` with no arguments does."""
 
 
+def _terminate_like_ctrl_c(signum: int, frame: object) -> None:
+    """SIGTERM (a session manager, ``kill``) does what Ctrl-C does: save, flush, exit."""
+    del signum, frame
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the chosen subcommand and return its exit code."""
     config = parse(sys.argv[1:] if argv is None else argv)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate_like_ctrl_c)
     name, target = next((n, t) for n, (cls, t) in COMMANDS.items() if isinstance(config, cls))
     module_name, func_name = target.split(":")
     try:

@@ -117,7 +117,7 @@ class UserGuide:
             return fn(np.array(obs, copy=True))
         except GuideError:
             raise
-        except Exception as e:  # any error in user code becomes one line
+        except (Exception, SystemExit) as e:  # any error in user code (exit too): one line
             where = _user_frame(e)
             raise GuideError(
                 f"user guide {self._spec} raised {type(e).__name__} in {what}() at step "
@@ -198,7 +198,7 @@ def _import_file(spec: UserSpec) -> ModuleType:
         sys.path.insert(0, parent)
     try:
         module_spec.loader.exec_module(module)
-    except Exception as e:  # any error in user code becomes one line
+    except (Exception, SystemExit) as e:  # any error in user code (exit too): one line
         sys.modules.pop(mod_name, None)
         raise GuideError(
             f"importing {str(path)!r} failed{_user_frame(e)}: {type(e).__name__}: {e}"
@@ -219,7 +219,7 @@ def _import_module(spec: UserSpec) -> ModuleType:
                 "for a file, or put the module on PYTHONPATH"
             ) from e
         raise GuideError(f"importing {spec.source!r} failed{_user_frame(e)}: {e}") from e
-    except Exception as e:  # any error in user code becomes one line
+    except (Exception, SystemExit) as e:  # any error in user code (exit too): one line
         raise GuideError(
             f"importing {spec.source!r} failed{_user_frame(e)}: {type(e).__name__}: {e}"
         ) from e
@@ -257,7 +257,7 @@ def _build(obj: Any, spec: UserSpec) -> Any:
         )
     try:
         built = obj()
-    except Exception as e:  # any error in user code becomes one line
+    except (Exception, SystemExit) as e:  # any error in user code (exit too): one line
         raise GuideError(
             f"calling {spec.text}() raised {type(e).__name__}{_user_frame(e)}: {e}"
         ) from e

@@ -12,6 +12,7 @@ import gymnasium as gym
 import sim
 from episode.guide import Guide
 from learner.config import EvalConfig, TrainConfig
+from learner.run_dir import MAX_EPISODES, MAX_SEED
 from sim.errors import UserError
 
 
@@ -75,8 +76,10 @@ def run_eval(cfg: EvalConfig, build_guide: Callable[[gym.Env], Guide] | None = N
 
 
 def _check_eval_args(cfg: EvalConfig) -> None:
-    if cfg.episodes < 1:
-        raise UserError(f"--episodes must be >= 1, got {cfg.episodes}")
+    if not 1 <= cfg.episodes <= MAX_EPISODES:
+        raise UserError(f"--episodes must be in [1, {MAX_EPISODES}], got {cfg.episodes}")
+    if not 0 <= cfg.seed <= MAX_SEED:
+        raise UserError(f"--seed must be in [0, {MAX_SEED}], got {cfg.seed}")
     if not 0 <= cfg.horizon <= sim.EPISODE_STEPS:
         raise UserError(f"--horizon must be in [0, {sim.EPISODE_STEPS}], got {cfg.horizon}")
     if cfg.horizon > 0 and cfg.guide is None:

@@ -16,6 +16,7 @@ from tqdm import tqdm
 
 from episode.guide import Guide
 from learner.config import CollectConfig, CurriculumConfig, TrainConfig
+from learner.run_dir import MAX_EPISODES, MAX_SEED
 from learner.session import GuideBuilder, LearningSession, SessionOptions
 from sim.door import EPISODE_STEPS, normalized_score
 from sim.errors import UserError
@@ -123,8 +124,10 @@ def run_collect(cfg: CollectConfig, build_guide: GuideBuilder | None = None) -> 
     """
     from recordings.layout import dataset_paths
 
-    if cfg.episodes < 1:
-        raise UserError(f"--episodes must be at least 1, got {cfg.episodes}")
+    if not 1 <= cfg.episodes <= MAX_EPISODES:
+        raise UserError(f"--episodes must be in [1, {MAX_EPISODES}], got {cfg.episodes}")
+    if not 0 <= cfg.seed <= MAX_SEED:
+        raise UserError(f"--seed must be in [0, {MAX_SEED}], got {cfg.seed}")
     paths = dataset_paths(cfg.out)
     if paths.exists() and not cfg.append:  # checked before the env and guide are built
         raise UserError(f"dataset {paths.dataset} exists; pass --append to add to it")

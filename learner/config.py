@@ -94,9 +94,10 @@ class SACConfig:
 
     def __post_init__(self) -> None:
         """Fail fast on values that cannot work."""
-        if self.hidden <= 0 or self.batch_size <= 0:
+        if not (0 < self.hidden <= 4096 and 0 < self.batch_size <= 65536):
             raise ValueError(
-                f"hidden and batch_size must be positive: {self.hidden}, {self.batch_size}"
+                f"hidden must be in [1, 4096] and batch_size in [1, 65536]: {self.hidden}, "
+                f"{self.batch_size}"
             )
         if self.actor_every < 1:
             raise ValueError(f"actor_every must be >= 1, got {self.actor_every}")

@@ -117,6 +117,16 @@ def _check_strict(cfg: TrainConfig, run_dir: Path, config_file: Path) -> None:
         )
 
 
+MAX_SEED = 2**31 - 1
+"""Largest run seed (episode seeds derived from it must fit the recordings' int64)."""
+MAX_STEPS = 10**10
+"""Most env steps (or BC steps) a run may ask for."""
+MAX_EPISODES = 10**7
+"""Most episodes a command may ask for."""
+MAX_BUFFER = 10**8
+"""Largest replay capacity (rows; ~35 GB at the door's sizes)."""
+
+
 def check_values(cfg: TrainConfig) -> None:
     """Raise a :class:`UserError` for a setting that cannot work."""
     checks = [
@@ -126,7 +136,17 @@ def check_values(cfg: TrainConfig) -> None:
         (cfg.eval_episodes >= 0, f"--eval-episodes must be >= 0, got {cfg.eval_episodes}"),
         (cfg.checkpoint_every >= 1, f"--checkpoint-every must be >= 1, got {cfg.checkpoint_every}"),
         (cfg.keep_checkpoints >= 1, f"--keep-checkpoints must be >= 1, got {cfg.keep_checkpoints}"),
-        (cfg.buffer_capacity >= 1, f"--buffer-capacity must be >= 1, got {cfg.buffer_capacity}"),
+        (
+            1 <= cfg.buffer_capacity <= MAX_BUFFER,
+            f"--buffer-capacity must be in [1, {MAX_BUFFER}], got {cfg.buffer_capacity}",
+        ),
+        (0 <= cfg.seed <= MAX_SEED, f"--seed must be in [0, {MAX_SEED}], got {cfg.seed}"),
+        (cfg.steps <= MAX_STEPS, f"--steps must be <= {MAX_STEPS}, got {cfg.steps}"),
+        (0 <= cfg.bc_steps <= MAX_STEPS, f"--bc-steps must be in [0, {MAX_STEPS}]: {cfg.bc_steps}"),
+        (
+            cfg.guide_episodes <= MAX_EPISODES,
+            f"--guide-episodes must be <= {MAX_EPISODES}, got {cfg.guide_episodes}",
+        ),
         (
             cfg.h1 is None or 1 <= cfg.h1 <= sim.EPISODE_STEPS,
             f"--h1 must be in [1, {sim.EPISODE_STEPS}], got {cfg.h1}",

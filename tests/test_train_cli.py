@@ -226,3 +226,41 @@ def test_offline_data_joins_the_prior_buffer(tiny_run, tmp_path, capsys):
     line = bad(capsys, ["train", "--run-dir", str(tmp_path / "bad"), *TINY, "--steps", "200",
                         "--offline-data", str(tmp_path / "missing-v0")])  # fmt: skip
     assert "missing-v0" in line
+
+
+def test_sigterm_saves_like_ctrl_c(tmp_path):
+    """A session manager's SIGTERM saves a checkpoint and exits as Ctrl-C does (no traceback)."""
+    run = tmp_path / "run"
+    cmd = [sys.executable, "launch.py", "train", "--run-dir", str(run), *TINY,
+           "--learner.warmup-steps", "100000", "--steps", "100000"]  # fmt: skip
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    while proc.poll() is None and len(read_csv(run / "metrics" / "episodes.csv")) < 1:
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err.decode()
+    assert b"Traceback" not in err
+    assert load_checkpoint(run)["counters"]["episodes"] >= 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--seed", "-1"], "--seed must be in"),
+        (["--seed", str(2**70)], "--seed must be in"),
+        (["--buffer-capacity", str(10**13)], "--buffer-capacity must be in"),
+        (["--bc-steps", "-1"], "--bc-steps must be in"),
+        (["--sac.hidden", str(10**7)], "hidden must be in"),
+        (["--sac.actor-lr", "-1"], "actor_lr must be a positive number"),
+        (["--curriculum.window", "0"], "--curriculum.window must be >= 1"),
+    ],
+)
+def test_bad_numbers_get_one_line_and_exit_2(tmp_path, capsys, args, message):
+    try:
+        code = launch.main(["train", "--run-dir", str(tmp_path / "r"), "--no-progress", *args])
+    except SystemExit as e:  # a config's own check fails while the arguments are parsed
+        code = e.code
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "r").exists()  # nothing written
