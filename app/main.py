@@ -211,7 +211,7 @@ class App:
             Phase.PAUSED: "Paused",
         }.get(self.session.phase, "")
         if self.session.phase is Phase.EPISODE_DONE:
-            banner = "Door open!" if self.episodes.track.opened_at is not None else "Episode over"
+            banner = self.episodes.track.verdict()
         draw_view_frame(
             self.surface, rect, self.episodes.actor_now(), banner, self.fonts, self.text
         )

@@ -16,7 +16,7 @@ import pygame
 from app import theme
 from app.theme import Fonts, TextCache
 from episode.types import Actor
-from sim.door import EPISODE_STEPS
+from sim.door import EPISODE_STEPS, episode_success
 
 NOT_YET = -1
 """Actor code of a step not taken yet."""
@@ -36,12 +36,17 @@ class EpisodeTrack:
     """Steps taken (the cursor)."""
     opened_at: int | None = None
     """Step (1-based count) at which the door first counted as open, or None."""
+    open_now: bool = False
+    """The door is open after the last step taken."""
+    open_steps: int = 0
+    """Steps after which the door was open (D4RL's success needs 25)."""
     plan_explorer: bool = True
     """Steps at and after ``h`` are the explorer's (False: the guide acts the whole episode)."""
 
     def reset(self, h: int, steps: int = EPISODE_STEPS, plan_explorer: bool = True) -> None:
         """Start a new episode."""
         self.h, self.steps, self.t, self.opened_at = h, steps, 0, None
+        self.open_now, self.open_steps = False, 0
         self.plan_explorer = plan_explorer
         self.actors = np.full(steps, NOT_YET, np.int8)
 
@@ -53,6 +58,16 @@ class EpisodeTrack:
         self.t = t + 1
         if success and self.opened_at is None:
             self.opened_at = t + 1
+        self.open_now = bool(success)
+        self.open_steps += int(success)
+
+    def verdict(self) -> str:
+        """The end-of-episode banner: success (D4RL), open at the end, shut again, or shut."""
+        if self.opened_at is None:
+            return "Episode over: the door stayed shut"
+        if episode_success(self.open_steps):
+            return "Door open!" if self.open_now else "Success, but the door shut again"
+        return "Door opened briefly" if not self.open_now else "Door open (too late to count)"
 
     def planned(self, t: int) -> Actor:
         """Who is planned to act at step ``t``."""

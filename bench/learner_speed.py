@@ -121,7 +121,7 @@ def make_ours(data: dict[str, np.ndarray], config: SACConfig) -> Callable[[int],
 
 def act_microseconds(n: int = 3000) -> dict[str, float]:
     """Median-of-5 microseconds per single-observation action: our numpy explorer vs torch."""
-    explorer = Explorer(OBS_DIM, ACT_DIM, SACConfig(), seed=0)
+    explorer = Explorer(OBS_DIM, ACT_DIM, SACConfig(hidden=HIDDEN), seed=0)
     obs = np.random.default_rng(0).standard_normal(OBS_DIM)
 
     def torch_act(o: np.ndarray) -> np.ndarray:
@@ -179,16 +179,18 @@ def build_learners(data: dict[str, np.ndarray], ensemble: bool) -> dict[str, Cal
     """SB3 first (the baseline), then our configurations."""
     learners = {
         SB3: make_sb3(data),
-        "ours, LayerNorm critics (default)": make_ours(data, SACConfig()),
-        "ours, no LayerNorm (SB3's nets)": make_ours(data, SACConfig(layer_norm=False)),
+        "ours, LayerNorm critics (default)": make_ours(data, SACConfig(hidden=HIDDEN)),
+        "ours, no LayerNorm (SB3's nets)": make_ours(
+            data, SACConfig(hidden=HIDDEN, layer_norm=False)
+        ),
     }
     if bf16_matmul_supported():
         learners["ours, LayerNorm, bf16 matmuls (opt-in)"] = make_ours(
-            data, SACConfig(bf16_matmul=True)
+            data, SACConfig(hidden=HIDDEN, bf16_matmul=True)
         )
     if ensemble:
         learners["ours, 10 critics, target 2 (RLPD)"] = make_ours(
-            data, SACConfig(n_critics=10, target_critics=2, actor_q="mean")
+            data, SACConfig(hidden=HIDDEN, n_critics=10, target_critics=2, actor_q="mean")
         )
     return learners
 

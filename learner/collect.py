@@ -143,7 +143,7 @@ def run_collect(cfg: CollectConfig, build_guide: GuideBuilder | None = None) -> 
         session = collect_session(paths.dataset, guide, seed=cfg.seed, env=env,
                                   append=cfg.append, author=cfg.author)  # fmt: skip
         try:
-            stats = collect_episodes(session, cfg.episodes)
+            stats = collect_episodes(session, cfg.episodes, progress=cfg.progress)
         finally:
             errors = session.close()
         if errors:

@@ -295,3 +295,5 @@ class CollectConfig:
     """Append to an existing dataset (created if missing) instead of refusing to touch it."""
     author: str | None = None
     """Author recorded in the dataset's Minari metadata."""
+    progress: bool = True
+    """Show a progress bar (``--no-progress`` for logs that are not a terminal)."""

@@ -114,3 +114,23 @@ def test_bad_pacing_is_refused():
         Pacing(guide_rate=0.0)
     with pytest.raises(ValueError, match="max_steps_per_frame"):
         Pacing(max_steps_per_frame=0)
+
+
+def test_the_end_banner_tells_open_from_opened_and_shut_again():
+    from app.timeline import EpisodeTrack
+    from episode.types import Actor
+
+    track = EpisodeTrack()
+    track.reset(h=0)
+    for t in range(10):
+        track.record(t, Actor.EXPLORER, success=False)
+    assert "stayed shut" in track.verdict()
+    for t in range(10, 40):
+        track.record(t, Actor.EXPLORER, success=True)
+    assert track.verdict() == "Door open!"  # open for 30 steps, open now
+    track.record(40, Actor.EXPLORER, success=False)
+    assert "shut again" in track.verdict()  # the old banner kept saying "Door open!"
+    track.reset(h=0)
+    track.record(0, Actor.EXPLORER, success=True)
+    track.record(1, Actor.EXPLORER, success=False)
+    assert track.verdict() == "Door opened briefly"
