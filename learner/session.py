@@ -88,13 +88,15 @@ class LearningSession:
         self.parts = LearningParts(self.cfg, self.env, guide, opts, saved, progress)
         if not saved:
             self.counters.guide_steps = self.parts.guide_steps
+        # The recorder takes the dataset's writer lock first: a run that is live in another
+        # process is refused here, before anything of it (its metric rows) is touched.
+        self.recorder = self._open_recorder() if opts.record else None
         self.metrics = MetricsLog(self.run_dir / "metrics") if opts.run_files else None
         if saved and self.metrics is not None:
             self.metrics.truncate_after(self.counters.env_steps)
         if saved and self.parts.online is not None:
             for dataset in online_datasets(self.run_dir):  # an app and a train run alike
                 self.parts.load_online(dataset)
-        self.recorder = self._open_recorder() if opts.record else None
         self.runner = EpisodeRunner(
             self.env,
             guide or UnusedGuide(),

@@ -264,3 +264,26 @@ def test_bad_numbers_get_one_line_and_exit_2(tmp_path, capsys, args, message):
     assert code == 2 and message in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
     assert not (tmp_path / "r").exists()  # nothing written
+
+
+def test_a_refused_resume_of_a_live_run_touches_nothing(tmp_path, capsys):
+    """--resume on a run another process is writing: one line, exit 2, its metric rows kept."""
+    run = tmp_path / "run"
+    cmd = [sys.executable, "launch.py", "train", "--run-dir", str(run), *TINY,
+           "--learner.warmup-steps", "100000", "--steps", "100000"]  # fmt: skip
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        csv_path = run / "metrics" / "episodes.csv"
+        while proc.poll() is None and (
+            len(read_csv(csv_path)) < 3 or latest_checkpoint(run) is None
+        ):
+            time.sleep(0.05)
+        before = len(read_csv(csv_path))
+        code = launch.main(["train", "--run-dir", str(run), *TINY, "--learner.warmup-steps",
+                            "100000", "--steps", "100000", "--resume"])  # fmt: skip
+        err = capsys.readouterr().err
+        assert code == 2 and len(err.strip().splitlines()) == 1, err
+        assert len(read_csv(csv_path)) >= before  # the live run's rows are all still there
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=120)
