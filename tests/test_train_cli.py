@@ -287,3 +287,39 @@ def test_a_refused_resume_of_a_live_run_touches_nothing(tmp_path, capsys):
     finally:
         proc.send_signal(signal.SIGINT)
         proc.communicate(timeout=120)
+
+
+BROKEN_GUIDE = """
+import numpy as np
+
+class Guide:
+    def __init__(self):
+        self.episodes, self.t = 0, 0
+
+    def reset(self, obs):
+        self.episodes, self.t = self.episodes + 1, 0
+
+    def act(self, obs):
+        self.t += 1
+        if self.episodes >= 4 and self.t == 50:
+            raise RuntimeError("the guide broke")
+        return np.zeros(28, np.float32)
+
+def make():
+    return Guide()
+"""
+
+
+def test_a_guide_error_mid_episode_is_not_counted_in_the_checkpoint(tmp_path, capsys):
+    guide = tmp_path / "broken.py"
+    guide.write_text(BROKEN_GUIDE)
+    run = tmp_path / "run"
+    code = launch.main(["train", "--run-dir", str(run), "--guide", f"{guide}:make",
+                        "--strategy", "fixed", "--curriculum.fixed-h", "100",
+                        "--guide-episodes", "0", "--eval-episodes", "0", "--steps", "2000",
+                        "--no-progress", "--sac.hidden", "16"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2 and "the guide broke" in err, err
+    counters = load_checkpoint(run)["counters"]
+    # whole episodes only: the broken episode's 49 steps are recorded, not counted
+    assert counters["env_steps"] == 200 * counters["episodes"] and counters["episodes"] >= 1
