@@ -9,14 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pygame
 
 from app import theme
 from app.plot import HorizonPlot
 from app.session import Phase
 from app.theme import Fonts, TextCache
+from episode.milestones import UNLATCH_LATCH as UNLATCH_ANGLE
 from episode.types import Actor
 from guides.dagger import DaggerStatus, describe_status
+from sim.door import OBS_HINGE, OBS_LATCH, OBS_PALM_TO_HANDLE, SUCCESS_HINGE_ANGLE
 from teleop import gamepad, keyboard
 
 
@@ -56,6 +59,25 @@ class RecordingView:
     """Steps in them."""
     error: str | None = None
     """The recorder thread's error, if it failed."""
+
+
+@dataclass(frozen=True)
+class DoorGauges:
+    """How far the task has come, read from the observation (the panel's gauges)."""
+
+    latch: float
+    """Latch angle (rad); the door is free past :data:`UNLATCH_ANGLE`."""
+    hinge: float
+    """Door angle (rad); open at :data:`sim.door.SUCCESS_HINGE_ANGLE`."""
+    reach_cm: float
+    """Palm to handle distance (cm)."""
+
+    @classmethod
+    def from_obs(cls, obs: np.ndarray) -> DoorGauges:
+        """Read the gauges from a 39-D door observation."""
+        o = np.asarray(obs, dtype=np.float64).reshape(-1)
+        reach = float(np.linalg.norm(o[OBS_PALM_TO_HANDLE])) * 100.0
+        return cls(float(o[OBS_LATCH]), float(o[OBS_HINGE]), reach)
 
 
 @dataclass(frozen=True)
@@ -112,6 +134,8 @@ class HudState:
     """Connected input devices."""
     title: str = "Jump-Start Teleop"
     """Panel title (the replay viewer shows its dataset here)."""
+    door: DoorGauges | None = None
+    """Latch, hinge and reach of the current observation (None before the first episode)."""
 
 
 @dataclass(frozen=True)
@@ -155,6 +179,9 @@ class ReplayState:
     fps: float = 0.0
     """Frames per second."""
 
+
+REACH_GAUGE_CM = 30.0
+"""Palm-to-handle distance (cm) at which the reach gauge is empty (full at the handle)."""
 
 IMITATION_ROWS = 38
 """Height (pixels) of the imitation lines on the panel."""
@@ -228,6 +255,8 @@ class Hud:
         t.blit(surface, f"step {s.t} / {s.steps}", f.big, theme.TEXT, (r.x, y))
         t.blit(surface, f"{s.rate:.0f} steps/s", f.body, theme.DIM, (r.right, y + 4), "topright")
         y += 30
+        if s.door is not None:
+            y = self._gauges(surface, r, y, s.door)
         h_label = f"{s.h}  (pinned)" if s.h_pinned else f"{s.h}"
         rows = (
             ("h", h_label, "H1", f"{s.h1}"),
@@ -251,6 +280,27 @@ class Hud:
             t.blit(surface, t.fit(line, f.small, r.w), f.small, theme.DIM, (r.x, y))
             y += 16
         return y
+
+    def _gauges(self, surface: pygame.Surface, r: pygame.Rect, y: int, d: DoorGauges) -> int:
+        """Three bars: the latch to its unlatch angle, the door to open, the palm to the handle."""
+        f, t = self.fonts, self.text
+        col = r.w // 3
+        reach_share = 1.0 - min(1.0, d.reach_cm / REACH_GAUGE_CM)
+        bars = (
+            (f"latch {d.latch:.2f}/{UNLATCH_ANGLE:.2f}", d.latch / UNLATCH_ANGLE),
+            (f"door {d.hinge:.2f}/{SUCCESS_HINGE_ANGLE:.2f}", d.hinge / SUCCESS_HINGE_ANGLE),
+            (f"reach {d.reach_cm:.1f} cm", reach_share),
+        )
+        for k, (label, share) in enumerate(bars):
+            x = r.x + k * col
+            t.blit(surface, t.fit(label, f.small, col - 8), f.small, theme.DIM, (x, y))
+            bar = pygame.Rect(x, y + 15, col - 10, 6)
+            pygame.draw.rect(surface, theme.CARD, bar, border_radius=3)
+            share = min(1.0, max(0.0, share))
+            color = theme.PLOT_SUCCESS if share >= 1.0 else theme.TEXT
+            fill = pygame.Rect(bar.x, bar.y, max(1, round(bar.w * share)), bar.h)
+            pygame.draw.rect(surface, color, fill, border_radius=3)
+        return y + 26
 
     def _section(self, surface: pygame.Surface, r: pygame.Rect, y: int, title: str) -> int:
         self.text.blit(surface, title, self.fonts.bold, theme.DIM, (r.x, y))

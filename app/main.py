@@ -36,7 +36,7 @@ from app.camera import OrbitCamera
 from app.config import AppConfig
 from app.devices import DeviceHub
 from app.episodes import EpisodeController
-from app.hud import Hud, HudState, LearnerView, RecordingView, draw_view_frame
+from app.hud import DoorGauges, Hud, HudState, LearnerView, RecordingView, draw_view_frame
 from app.layout import panel_rect, timeline_rect, view_rect
 from app.scene_view import SceneView
 from app.session import Pacing, Phase, Session
@@ -255,7 +255,15 @@ class App:
             alert=self.episodes.alert,
             fps=fps,
             devices=self.devices.describe(),
+            door=self._door_gauges(),
         )
+
+    def _door_gauges(self) -> DoorGauges | None:
+        """The latch, door and reach gauges of the current observation (None before any)."""
+        try:
+            return DoorGauges.from_obs(self.episodes.runner.obs)
+        except RuntimeError:  # no episode reset yet
+            return None
 
     def _loading(self, message: str) -> None:
         """Show a set-up message before the first frame."""

@@ -134,3 +134,17 @@ def test_the_end_banner_tells_open_from_opened_and_shut_again():
     track.record(0, Actor.EXPLORER, success=True)
     track.record(1, Actor.EXPLORER, success=False)
     assert track.verdict() == "Door opened briefly"
+
+
+def test_door_gauges_read_the_observation():
+    import sim
+    from app.hud import DoorGauges
+
+    env = sim.make_door()
+    obs, _ = env.reset(seed=0)
+    g = DoorGauges.from_obs(obs)
+    assert abs(g.latch) < 0.05 and abs(g.hinge) < 0.05 and g.reach_cm > 5.0
+    obs = obs.copy()
+    obs[27], obs[28], obs[35:38] = 1.3, 1.4, (0.0, 0.03, 0.04)
+    g = DoorGauges.from_obs(obs)
+    assert (g.latch, g.hinge) == pytest.approx((1.3, 1.4)) and g.reach_cm == pytest.approx(5.0)
