@@ -86,7 +86,7 @@ def test_collect_command_end_to_end(tmp_path, capsys):
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
-        (["--episodes", "0", "--out", "{tmp}/d-v0"], "--episodes must be at least 1"),
+        (["--episodes", "0", "--out", "{tmp}/d-v0"], "--episodes must be in [1, "),
         (["--out", "{tmp}/no-version"], "must look like NAME-vN"),
         (["--guide", "nonsense-guide", "--episodes", "1", "--out", "{tmp}/d-v0"], "guide"),
     ],
