@@ -184,6 +184,8 @@ class LearningSession:
         if self._started:
             return
         self._started = True
+        if self.options.run_files and ckpt_io.latest_checkpoint(self.run_dir) is None:
+            self.save()  # resumable from here on: a kill before the first episode ends is too
         self.parts.start()
         self._evaluate_if_due()
 

@@ -323,3 +323,18 @@ def test_a_guide_error_mid_episode_is_not_counted_in_the_checkpoint(tmp_path, ca
     counters = load_checkpoint(run)["counters"]
     # whole episodes only: the broken episode's 49 steps are recorded, not counted
     assert counters["env_steps"] == 200 * counters["episodes"] and counters["episodes"] >= 1
+
+
+def test_a_run_killed_in_its_first_episode_resumes(tmp_path):
+    """A checkpoint at step 0 (after the guide episodes): kill -9 in episode 1, then --resume."""
+    run = tmp_path / "run"
+    cmd = [sys.executable, "launch.py", "train", "--run-dir", str(run), *TINY,
+           "--learner.warmup-steps", "100000", "--steps", "100000"]  # fmt: skip
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    while proc.poll() is None and latest_checkpoint(run) is None:
+        time.sleep(0.01)
+    proc.kill()  # kill -9 before the first episode has ended
+    proc.wait(timeout=60)
+    assert load_checkpoint(run)["counters"]["env_steps"] in (0, 200)
+    assert train(run, "--resume", "--learner.warmup-steps", "100000", "--steps", "400") == 0
+    assert load_checkpoint(run)["counters"]["env_steps"] == 400
