@@ -69,7 +69,7 @@ def bc_pretrain(
     optimizer = torch.optim.Adam(agent.actor.parameters(), lr=lr or agent.config.actor_lr)
     first = last = mse = float("nan")
     for step in range(steps):
-        batch = data.sample(agent.config.batch_size, rng)
+        batch = data.sample(agent.config.batch_size, rng).to(agent.device)
         mean, log_std = agent.actor(batch.obs)
         err = F.mse_loss(torch.tanh(mean), batch.actions)
         value = err if loss == "mse" else -squashed_log_prob(mean, log_std, batch.actions).mean()

@@ -154,6 +154,9 @@ class LearnerConfig:
     """Online transitions (env steps) before the first update."""
     torch_threads: int = 1
     """torch intra-op threads for the updates (1 with a window open on 2 cores)."""
+    device: str = "auto"
+    """Where the learner's networks and updates run: auto (a CUDA GPU when there is one, else
+    the CPU), cpu, cuda or cuda:N. The explorer always acts on the CPU (numpy)."""
 
     def __post_init__(self) -> None:
         """Fail fast on values that cannot work."""

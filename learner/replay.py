@@ -52,6 +52,11 @@ class Batch:
     def __len__(self) -> int:
         return int(self.obs.shape[0])
 
+    def to(self, device: torch.device) -> Batch:
+        """The same batch on ``device`` (the learner's GPU, when it has one)."""
+        return Batch(**{f.name: getattr(self, f.name).to(device, non_blocking=True)
+                        for f in fields(self)})  # fmt: skip
+
 
 @dataclass(frozen=True)
 class _ArrayBatch:

@@ -163,6 +163,12 @@ def check_values(cfg: TrainConfig) -> None:
     for ok, message in checks:
         if not ok:
             raise UserError(message)
+    from learner.sac import resolve_device  # torch: only once the numbers are known good
+
+    try:
+        resolve_device(cfg.learner.device)
+    except (ValueError, RuntimeError) as e:
+        raise UserError(str(e).splitlines()[0]) from None
 
 
 def read_config(path: Path) -> dict[str, Any]:

@@ -267,19 +267,31 @@ def alpha_loss(
 class SACAgent:
     """Actor, critic ensemble, target critics, entropy temperature, and their optimizers."""
 
-    def __init__(self, obs_dim: int, act_dim: int, config: SACConfig, seed: int = 0) -> None:
+    def __init__(
+        self,
+        obs_dim: int,
+        act_dim: int,
+        config: SACConfig,
+        seed: int = 0,
+        device: str | torch.device = "cpu",
+    ) -> None:
         if obs_dim <= 0 or act_dim <= 0:
             raise ValueError(f"obs_dim and act_dim must be positive, got {obs_dim}, {act_dim}")
         self.obs_dim, self.act_dim, self.config = obs_dim, act_dim, config
-        self.generator = torch.Generator().manual_seed(seed)  # noise and target subsets
-        with torch.random.fork_rng(devices=[]):  # seeded init, global RNG left as it was
-            torch.manual_seed(seed)
-            self.actor = make_actor(obs_dim, act_dim, config)
+        self.device = torch.device(device)
+        """Where the networks and updates live (batches arrive on the CPU and move here)."""
+        # noise and target subsets; on the networks' device
+        self.generator = torch.Generator(device=self.device).manual_seed(seed)
+        with torch.random.fork_rng(devices=[]):  # seeded init (on the CPU: the same weights
+            torch.manual_seed(seed)  # on every device), global RNG left as it was
+            self.actor = make_actor(obs_dim, act_dim, config).to(self.device)
             self.critic = EnsembleCritic(
                 obs_dim + act_dim, config.hidden, config.n_critics, config.layer_norm
-            )
+            ).to(self.device)
         self.critic_target = copy.deepcopy(self.critic).requires_grad_(False)
-        self.log_alpha = torch.tensor(math.log(config.init_alpha), requires_grad=True)
+        self.log_alpha = torch.tensor(
+            math.log(config.init_alpha), device=self.device, requires_grad=True
+        )
         self.target_entropy = (
             float(-act_dim) if config.target_entropy is None else float(config.target_entropy)
         )
@@ -302,8 +314,9 @@ class SACAgent:
         """The frozen behaviour-cloned actor (IBRL), set by :meth:`set_reference`."""
         self._critic_params: list[torch.Tensor] = list(self.critic.parameters())
         self._target_params: list[torch.Tensor] = list(self.critic_target.parameters())
-        self._actor_stats = (torch.tensor(math.nan), torch.tensor(math.nan))
-        self._bc_stat = torch.tensor(0.0)
+        nan = torch.tensor(math.nan, device=self.device)
+        self._actor_stats = (nan, nan)
+        self._bc_stat = torch.zeros((), device=self.device)
         self.updates = 0
 
     @property
@@ -318,6 +331,8 @@ class SACAgent:
             batch: Transitions to learn from (n-step rows, see :mod:`learner.replay`).
             demos: Demonstrated ``(obs, actions)`` for the actor's BC term (None: no term).
         """
+        if self.device.type != "cpu":
+            batch, demos = batch.to(self.device), None if demos is None else demos.to(self.device)
         with matmul_precision("bf16" if self.config.bf16_matmul else None):
             return self._update(batch, demos)
 
@@ -373,7 +388,7 @@ class SACAgent:
         """``w * mean|Q| * mse(tanh(mean(s_demo)), a_demo)``, w fading out (0 without demos)."""
         weight = self.bc_weight_now
         if demos is None or weight <= 0.0:
-            return torch.zeros(())
+            return torch.zeros((), device=self.device)
         mean, _ = self.actor(demos.obs)
         q_scale = q_pi.detach().abs().mean()
         return weight * q_scale * bc_loss(mean, demos.actions)
@@ -412,7 +427,7 @@ class SACAgent:
     def _sample(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Draw actions from the current actor with the agent's own noise generator."""
         mean, log_std = self.actor(obs)
-        noise = torch.randn(mean.shape, generator=self.generator)
+        noise = torch.randn(mean.shape, generator=self.generator, device=self.device)
         return squashed_sample(mean, log_std, noise)
 
     def _target_members(self) -> torch.Tensor | None:
@@ -420,12 +435,13 @@ class SACAgent:
         k = self.config.target_critics
         if k is None or k == self.config.n_critics:
             return None
-        return torch.randperm(self.config.n_critics, generator=self.generator)[:k]
+        n = self.config.n_critics
+        return torch.randperm(n, generator=self.generator, device=self.device)[:k]
 
     # -- weights out and in -------------------------------------------------------------------
     def actor_state_dict(self) -> dict[str, torch.Tensor]:
         """A detached CPU copy of the actor's weights (safe to hand to another thread)."""
-        return {k: v.detach().clone() for k, v in self.actor.state_dict().items()}
+        return _copy(self.actor.state_dict())
 
     def state_dict(self) -> dict:
         """Everything needed to resume training exactly: networks, optimizers, alpha, RNG."""
@@ -468,12 +484,36 @@ class SACAgent:
             self.log_alpha.copy_(state["log_alpha"])
         self.actor_optimizer.load_state_dict(state["actor_optimizer"])
         self.critic_optimizer.load_state_dict(state["critic_optimizer"])
-        self.generator.set_state(state["generator"])
+        try:
+            self.generator.set_state(state["generator"])
+        except RuntimeError:  # saved on another kind of device: the noise stream restarts
+            self.generator.manual_seed(int(state.get("updates", 0)))
         self.updates = int(state["updates"])
 
 
 def _copy(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    return {k: v.detach().clone() for k, v in state.items()}
+    """Detached CPU copies (safe to hand to another thread or to save)."""
+    return {k: v.detach().to("cpu", copy=True) for k, v in state.items()}
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto``: CUDA when there is a GPU, else the CPU; otherwise the device named.
+
+    Raises:
+        ValueError: A CUDA device asked for where there is none, or an unknown name.
+
+    """
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise ValueError(
+            f"--learner.device {name!r} is not a device: use auto, cpu, cuda or cuda:N"
+        ) from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"--learner.device {name}: no CUDA GPU here; use auto or cpu")
+    return device
 
 
 def _shape_of(config: dict) -> tuple:
@@ -513,6 +553,7 @@ __all__ = [
     "critic_loss",
     "make_actor",
     "matmul_precision",
+    "resolve_device",
     "squashed_sample",
     "td_target",
 ]

@@ -30,7 +30,7 @@ from learner.metrics import LOSS_KEYS, EvalSummary, MetricsLog
 from learner.replay import ReplayBuffer
 from learner.rng_state import rng_states, set_rng_states
 from learner.run_dir import TRAIN_DATASET, config_to_dict
-from learner.sac import SACAgent
+from learner.sac import SACAgent, resolve_device
 from learner.session_setup import build_curriculum, guide_data
 from learner.thread import LearnerStats, LearnerThread, WeightSlot
 from sim.errors import UserError
@@ -148,7 +148,13 @@ class LearningParts:
         self.agent: SACAgent | None = None
         self.explorer: Explorer | CommandExplorer | None = None
         if not opts.guide_only:
-            self.agent = SACAgent(sim.OBS_DIM, self.policy_dim, self.sac_config, seed=cfg.seed)
+            try:
+                device = resolve_device(cfg.learner.device)
+            except (ValueError, RuntimeError) as e:
+                raise UserError(str(e)) from None
+            self.agent = SACAgent(
+                sim.OBS_DIM, self.policy_dim, self.sac_config, seed=cfg.seed, device=device
+            )
             self.explorer = self.make_explorer(cfg.seed, env)
         capacity = max(1, cfg.guide_episodes) * sim.EPISODE_STEPS
         self.offline = self.buffer(capacity + recorded_steps(cfg.offline_data))

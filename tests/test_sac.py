@@ -437,3 +437,17 @@ def test_bc_pretrain_moves_the_actor_towards_the_data(loss):
     with torch.no_grad():
         mode = torch.tanh(agent.actor(torch.from_numpy(obs))[0]).numpy()
     assert float(((mode - actions) ** 2).mean()) < 0.05
+
+
+def test_the_agent_lives_on_the_device_it_is_given():
+    """auto is CUDA where there is one (the CPU here); state leaves as CPU copies either way."""
+    from learner.sac import resolve_device
+
+    auto = resolve_device("auto")
+    assert auto.type == ("cuda" if torch.cuda.is_available() else "cpu")
+    agent = SACAgent(6, 2, SACConfig(hidden=16, batch_size=8), device=auto)
+    assert all(p.device.type == auto.type for p in agent.critic.parameters())
+    agent.update(random_batch(8, 6, 2))
+    assert all(v.device.type == "cpu" for v in agent.actor_state_dict().values())
+    with pytest.raises(ValueError, match="not a device"):
+        resolve_device("tpu9")

@@ -253,6 +253,8 @@ def test_sigterm_saves_like_ctrl_c(tmp_path):
         (["--sac.hidden", str(10**7)], "hidden must be in"),
         (["--sac.actor-lr", "-1"], "actor_lr must be a positive number"),
         (["--curriculum.window", "0"], "--curriculum.window must be >= 1"),
+        (["--learner.device", "cuda"], "no CUDA GPU here"),
+        (["--learner.device", "tpu9"], "--learner.device"),
     ],
 )
 def test_bad_numbers_get_one_line_and_exit_2(tmp_path, capsys, args, message):
