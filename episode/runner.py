@@ -251,7 +251,7 @@ class EpisodeRunner:
         if human_action is not None:
             return Actor.HUMAN, human_action, None
         if self.next_actor is Actor.GUIDE:
-            return Actor.GUIDE, self.guide.act(obs), _last_command(self.guide)
+            return Actor.GUIDE, self.guide.act(obs), _command_vector(self.guide)
         explorer = self.explorer
         assert explorer is not None
         if self._last_actor is not Actor.EXPLORER and hasattr(explorer, "take_over"):
@@ -259,7 +259,7 @@ class EpisodeRunner:
             explorer.take_over(obs, previous)
         kwargs = {"deterministic": True} if self._deterministic else {}
         raw = explorer.act(obs, **kwargs)
-        return Actor.EXPLORER, raw, _last_command(explorer)
+        return Actor.EXPLORER, raw, _command_vector(explorer)
 
     def _record(self, tr: Transition) -> None:
         if self.replay is not None:
@@ -289,7 +289,7 @@ class EpisodeRunner:
         return str(getattr(self.guide, "kind", type(self.guide).__name__))
 
 
-def _last_command(actor: object) -> np.ndarray | None:
+def _command_vector(actor: object) -> np.ndarray | None:
     """The Command vector an actor says it issued in its last ``act``, if it says."""
     command = getattr(actor, "command_vector", None)
     return None if command is None else np.asarray(command, dtype=np.float32)

@@ -15,15 +15,11 @@ from typing import Literal
 
 import numpy as np
 
-from episode.types import Actor
-from learner.replay import ReplayBuffer
+from learner.replay import ReplayBuffer, add_demo_steps
 from sim.door import episode_success
 
 Labeler = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 """``(obs, action, next_obs) -> Command vector`` (a :class:`CommandLabeler`)."""
-
-DEMO_ACTORS = frozenset({Actor.GUIDE, Actor.HUMAN})
-"""Whose steps of a successful episode are demonstrations for behaviour cloning."""
 
 
 def agent_actions(
@@ -94,18 +90,6 @@ def load_episodes(
     return added
 
 
-def add_demo_steps(
-    demos: ReplayBuffer, obs: np.ndarray, actions: np.ndarray, actors: np.ndarray
-) -> int:
-    """Add the guide and human steps of one successful episode to ``demos``; return how many."""
-    keep = np.isin(actors, [int(a) for a in DEMO_ACTORS])
-    n = int(keep.sum())
-    if n:
-        zeros = np.zeros(n, np.float32)
-        demos.add_arrays(obs[keep], actions[keep], zeros, obs[keep], zeros.astype(bool))
-    return n
-
-
 def recorded_steps(datasets: Iterable[Path]) -> int:
     """Total steps in ``datasets`` (each checked: a missing or bad one is a :class:`UserError`)."""
     from recordings.reader import summarize
@@ -113,4 +97,4 @@ def recorded_steps(datasets: Iterable[Path]) -> int:
     return sum(summarize(Path(d)).steps for d in datasets)
 
 
-__all__ = ["DEMO_ACTORS", "add_demo_steps", "agent_actions", "load_episodes", "recorded_steps"]
+__all__ = ["agent_actions", "load_episodes", "recorded_steps"]

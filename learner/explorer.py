@@ -80,16 +80,20 @@ class Explorer:
             action = np.tanh(mean + std * noise)
         if self._reference is None or self._critic is None:
             return action
-        return self._select(x, action)
+        return self._select(x, action, self._reference, self._critic)
 
-    def _select(self, x: np.ndarray, action: np.ndarray) -> np.ndarray:
+    def _select(
+        self,
+        x: np.ndarray,
+        action: np.ndarray,
+        reference: list[tuple[np.ndarray, np.ndarray]],
+        critic: dict[str, np.ndarray],
+    ) -> np.ndarray:
         """The actor's or the reference's action, by the critic's (min over members) value."""
-        ref = np.tanh(_mlp(self._reference or [], x)[..., : self.act_dim])
+        ref = np.tanh(_mlp(reference, x)[..., : self.act_dim])
         xs, acts = np.atleast_2d(x), np.concatenate([np.atleast_2d(action), np.atleast_2d(ref)])
         q = ensemble_q_numpy(
-            self._critic or {},
-            np.concatenate([np.concatenate([xs, xs]), acts], -1),
-            self.layer_norm,
+            critic, np.concatenate([np.tile(xs, (2, 1)), acts], -1), self.layer_norm
         )
         n = xs.shape[0]
         use_ref = q[n:] > q[:n]
@@ -104,7 +108,7 @@ class Explorer:
         ``state`` is :meth:`SACAgent.acting_state` (actor, critic, reference) or a plain actor
         state dict (:meth:`SACAgent.actor_state_dict`, checkpoints before the reference).
         """
-        actor = state.get("actor", state) if isinstance(state.get("actor"), dict) else state
+        actor = state["actor"] if isinstance(state.get("actor"), dict) else state
         self.actor.load_state_dict(actor)
         self._weights = _numpy_layers(self.actor)
         reference, critic = state.get("reference"), state.get("critic")

@@ -26,7 +26,11 @@ from typing import Literal
 import numpy as np
 import torch
 
-from episode.types import Transition
+from episode.types import Actor, Transition
+from sim.door import episode_success
+
+DEMO_ACTORS = frozenset({Actor.GUIDE, Actor.HUMAN})
+"""Whose steps of a successful episode are demonstrations for behaviour cloning."""
 
 NO_RETURN = -np.inf
 """``mc_return`` of a row with no known return-to-go (a lone transition): no lower bound."""
@@ -341,13 +345,19 @@ class EpisodeReplay:
         buffer: Where whole episodes go.
         space: Which action of a transition the agent learns: ``command`` (the 6-D Command
             vector the step carried, issued or labelled) or ``joint`` (the 28-D env action).
+        demos: Receives the guide and human steps of successful episodes (None: no demos).
 
     """
 
-    def __init__(self, buffer: ReplayBuffer, space: Literal["command", "joint"]) -> None:
+    def __init__(
+        self,
+        buffer: ReplayBuffer,
+        space: Literal["command", "joint"],
+        demos: ReplayBuffer | None = None,
+    ) -> None:
         if space not in ("command", "joint"):
             raise ValueError(f"space must be 'command' or 'joint', got {space!r}")
-        self.buffer, self.space = buffer, space
+        self.buffer, self.space, self.demos = buffer, space, demos
         self._steps: list[Transition] = []
 
     def add(self, transition: Transition) -> None:
@@ -359,20 +369,42 @@ class EpisodeReplay:
             )
         self._steps.append(transition)
 
+    def _action(self, tr: Transition) -> np.ndarray:
+        """The step's action in the agent's space (``add`` checked the Command is there)."""
+        if self.space == "command":
+            assert tr.command is not None
+            return tr.command
+        return tr.action
+
     def end_episode(self) -> None:
         """Commit the staged steps as one episode (none staged: nothing happens)."""
         steps, self._steps = self._steps, []
         if not steps:
             return
-        actions = [tr.command if self.space == "command" else tr.action for tr in steps]
+        obs = np.stack([tr.obs for tr in steps])
+        actions = np.stack([self._action(tr) for tr in steps])
         self.buffer.add_episode(
-            np.stack([tr.obs for tr in steps]),
-            np.stack(actions),  # type: ignore[arg-type]
+            obs,
+            actions,
             np.array([tr.reward for tr in steps]),
             np.stack([tr.next_obs for tr in steps]),
             terminated=steps[-1].terminated,
             open_at_end=steps[-1].success,
         )
+        if self.demos is not None and episode_success(sum(tr.success for tr in steps)):
+            add_demo_steps(self.demos, obs, actions, np.array([int(tr.actor) for tr in steps]))
+
+
+def add_demo_steps(
+    demos: ReplayBuffer, obs: np.ndarray, actions: np.ndarray, actors: np.ndarray
+) -> int:
+    """Add the guide and human steps of one successful episode to ``demos``; return how many."""
+    keep = np.isin(actors, [int(a) for a in DEMO_ACTORS])
+    n = int(keep.sum())
+    if n:
+        zeros = np.zeros(n, np.float32)
+        demos.add_arrays(obs[keep], actions[keep], zeros, obs[keep], zeros.astype(bool))
+    return n
 
 
 def sample_mixed(

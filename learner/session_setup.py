@@ -15,13 +15,11 @@ from tqdm import tqdm
 import sim
 from episode.guide import Guide
 from episode.runner import EpisodeRunner
-from episode.types import EpisodeResult, Transition
+from episode.types import EpisodeResult
 from learner.config import TrainConfig
 from learner.curriculum import Curriculum, GuideStats, guide_stats, make_curriculum
-from learner.datasets import add_demo_steps
 from learner.replay import EpisodeReplay
 from learner.run_dir import GUIDE_DATASET, open_writer
-from sim.door import episode_success
 from sim.errors import UserError
 
 GUIDE_SEED = 500_000_000
@@ -92,7 +90,7 @@ def _run_guide_episodes(
     progress: Callable[[str], None] | None,
 ) -> list[EpisodeResult]:
     writer = open_writer(dataset, append=True) if dataset is not None else None
-    replay = EpisodeStaging()
+    replay = EpisodeReplay(parts.offline, parts.space, demos=parts.demos)
     runner = EpisodeRunner(env, guide, None, recorder=writer, replay=replay,
                            command_labeler=parts.labeler)  # fmt: skip
     results: list[EpisodeResult] = []
@@ -105,7 +103,6 @@ def _run_guide_episodes(
     finally:
         if writer is not None:
             writer.close()
-    replay.commit_to(parts)
     return results
 
 
@@ -134,45 +131,10 @@ def build_curriculum(
     return curriculum
 
 
-class EpisodeStaging:
-    """Keeps the guide-only episodes' transitions until the session's buffers take them."""
-
-    def __init__(self) -> None:
-        self.episodes: list[list[Transition]] = []
-        self._steps: list[Transition] = []
-
-    def add(self, transition: Transition) -> None:
-        """Stage one step."""
-        self._steps.append(transition)
-
-    def end_episode(self) -> None:
-        """Close the staged episode."""
-        if self._steps:
-            self.episodes.append(self._steps)
-        self._steps = []
-
-    def commit_to(self, parts: Any) -> None:
-        """Add every staged episode to the offline buffer, the successful ones' steps to demos."""
-        offline = EpisodeReplay(parts.offline, parts.space)
-        for steps in self.episodes:
-            for tr in steps:
-                offline.add(tr)
-            offline.end_episode()
-            if episode_success(sum(tr.success for tr in steps)):
-                actions = [tr.command if parts.space == "command" else tr.action for tr in steps]
-                add_demo_steps(
-                    parts.demos,
-                    np.stack([tr.obs for tr in steps]),
-                    np.stack(actions),  # type: ignore[arg-type]
-                    np.array([int(tr.actor) for tr in steps]),
-                )
-
-
 __all__ = [
     "GUIDE_SEED",
     "HUMAN_H1",
     "TRAIN_SEED",
-    "EpisodeStaging",
     "build_curriculum",
     "episode_seed",
     "guide_data",

@@ -22,7 +22,6 @@ One run, start to end (the :class:`~learner.session.LearningSession` does the wo
 
 from __future__ import annotations
 
-import contextlib
 from collections import deque
 from typing import Any
 
@@ -101,10 +100,6 @@ def train_loop(session: LearningSession) -> int:
     except BaseException:
         bar.close()
         with no_interrupts():
-            # the failed episode's steps stay recorded but are not counted (as after Ctrl-C);
-            # the first error is the one to report
-            with contextlib.suppress(Exception):
-                session.abort_episode()
             session.close()  # keep what was recorded; the error is what matters
         raise
     bar.close()
