@@ -16,6 +16,7 @@ import contextlib
 import functools
 import importlib
 import io
+import os
 import re
 import signal
 import sys
@@ -152,9 +153,21 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except OSError as e:  # the edge: disk full, read-only, not a directory, no permission
+        print(f"error: {os_error_line(e)}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def os_error_line(e: OSError) -> str:
+    """One line for an OS error: the path, what went wrong, what to do."""
+    where = f"{e.filename}: " if e.filename else ""
+    found = re.search(r"errno = (\d+)", str(e))  # h5py: "Unable to create file (... errno = 28"
+    what = os.strerror(int(found.group(1))) if found else (e.strerror or str(e))
+    what = what.strip().splitlines()[0][:200] if what.strip() else type(e).__name__
+    return f"{where}{what} (choose a writable directory with free space)"
 
 
 if __name__ == "__main__":

@@ -212,6 +212,20 @@ class EpisodeRunner:
         self._end()
         return self.result()
 
+    def discard(self) -> None:
+        """End an unfinished episode and drop it: not recorded, not learned from.
+
+        ``train`` does this on Ctrl-C or a guide error: the episode is played again from its
+        seed on ``--resume``, so keeping the partial one would record that seed twice.
+        """
+        if self._done:
+            return
+        self._done = True
+        if self.replay is not None:
+            self.replay.discard_episode()
+        if self.recorder is not None:
+            self.recorder.discard_episode()
+
     def result(self) -> EpisodeResult:
         """The result of the current (or just finished) episode."""
         if not self._started:

@@ -141,6 +141,10 @@ class Recorder(Protocol):
         """Hand the buffered episode to the writer thread."""
         ...
 
+    def discard_episode(self) -> None:
+        """Drop the episode in progress without writing it."""
+        ...
+
     def raise_if_failed(self) -> None:
         """Re-raise the writer thread's error, if any."""
         ...
@@ -159,6 +163,10 @@ class Replay(Protocol):
 
     def end_episode(self) -> None:
         """Commit the staged episode (an episode with no steps is ignored)."""
+        ...
+
+    def discard_episode(self) -> None:
+        """Drop the staged episode."""
         ...
 
 

@@ -1,16 +1,20 @@
-"""Checkpoints: atomic saves, a format tag and shape checks, the latest file of a run.
+"""Checkpoints: atomic saves, a checksum, a format tag and shape checks, a run's latest file.
 
 A checkpoint is one ``torch.save`` file (loaded with ``weights_only=True``, so it cannot run
 code) holding a dict: the format tag, the obs/action sizes, the SAC settings, the networks and
-optimizers, the curriculum state, counters and RNG states. Files are written to a temporary
-name and moved into place with ``os.replace``, so a crash mid-save never leaves a torn file.
-Anything that is not such a checkpoint, or one for other shapes, raises a
-:class:`~sim.errors.UserError` that says so.
+optimizers, the curriculum state, counters and RNG states. Its SHA-256 sits beside it in
+``step_*.pt.sha256``. Files are written to a temporary name and moved into place with
+``os.replace``, so a crash mid-save never leaves a torn file. Anything that is not such a
+checkpoint, a damaged one, or one for other shapes, raises a :class:`~sim.errors.UserError`
+that says so; :func:`load_resumable` falls back to an older checkpoint of the run.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import io
+import logging
 import os
 import re
 import signal
@@ -32,6 +36,8 @@ FORMAT = "jumpstart-teleop/checkpoint"
 FORMAT_VERSION = 1
 """Bumped when the layout changes incompatibly."""
 
+log = logging.getLogger(__name__)
+
 CHECKPOINT_DIR = "checkpoints"
 """Checkpoints live in ``RUN_DIR/checkpoints``."""
 
@@ -43,14 +49,49 @@ def checkpoint_name(env_steps: int) -> str:
     return f"step_{env_steps:09d}.pt"
 
 
+def checksum_path(path: Path) -> Path:
+    """The SHA-256 file that sits beside a checkpoint (``step_*.pt.sha256``)."""
+    return path.with_name(path.name + ".sha256")
+
+
 def save_checkpoint(path: Path, payload: dict[str, Any]) -> Path:
-    """Write ``payload`` (plus the format tag) to ``path`` atomically."""
+    """Write ``payload`` (plus the format tag) to ``path`` atomically, with its checksum.
+
+    The bytes go to a temporary file (fsynced), their SHA-256 to ``path.sha256``, and then the
+    temporary file is renamed into place: a crash at any moment leaves either no new checkpoint
+    or a whole one, and a later flipped byte is caught by :func:`load_checkpoint`.
+
+    Raises:
+        UserError: The file cannot be written (disk full, read-only): nothing is left behind.
+
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    buffer = io.BytesIO()
+    torch.save({"format": FORMAT, "format_version": FORMAT_VERSION, **payload}, buffer)
+    data = buffer.getvalue()
     tmp = path.with_name(f".{path.name}.tmp")
-    torch.save({"format": FORMAT, "format_version": FORMAT_VERSION, **payload}, tmp)
-    os.replace(tmp, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _write_synced(tmp, data)
+        _write_synced(checksum_path(tmp), hashlib.sha256(data).hexdigest().encode())
+        os.replace(checksum_path(tmp), checksum_path(path))
+        os.replace(tmp, path)
+    except OSError as e:
+        for leftover in (tmp, checksum_path(tmp)):
+            with contextlib.suppress(OSError):
+                leftover.unlink(missing_ok=True)
+        raise UserError(
+            f"cannot save the checkpoint {path}: {e.strerror or e} (free some space or make "
+            "the run directory writable; the recordings so far are safe)"
+        ) from None
     return path
+
+
+def _write_synced(path: Path, data: bytes) -> None:
+    with open(path, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
 
 
 @contextlib.contextmanager
@@ -122,7 +163,11 @@ def load_checkpoint(
     """
     path = resolve_checkpoint(path)
     try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+        data = path.read_bytes()
+        _check_sum(path, data)
+        ckpt = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+    except UserError:
+        raise
     except Exception as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise UserError(f"{path} is not a readable checkpoint ({first[:200]})") from None
@@ -140,6 +185,49 @@ def load_checkpoint(
                 f"{name}={want}: it belongs to another task"
             )
     return ckpt
+
+
+def _check_sum(path: Path, data: bytes) -> None:
+    """Compare ``data`` with the checkpoint's SHA-256 file (none: an older checkpoint, ok)."""
+    sidecar = checksum_path(path)
+    if not sidecar.exists():
+        return
+    want = sidecar.read_text().strip()
+    if hashlib.sha256(data).hexdigest() != want:
+        raise UserError(
+            f"{path} is damaged: its bytes do not match {sidecar.name} (a disk or copy error)"
+        )
+
+
+def load_resumable(
+    run_dir: Path, *, obs_dim: int | None = None, act_dim: int | None = None
+) -> dict[str, Any]:
+    """The run's newest checkpoint that loads; older ones stand in for a damaged newest one.
+
+    A fallback resumes from an earlier point: the session then counts the episodes the
+    dataset committed after it (nothing is played twice or lost).
+
+    Raises:
+        UserError: No checkpoint of the run loads (the newest one's error, and how many were
+            tried).
+
+    """
+    found = list_checkpoints(run_dir)
+    if not found:
+        return load_checkpoint(run_dir, obs_dim=obs_dim, act_dim=act_dim)  # its message
+    errors: list[str] = []
+    for path in reversed(found):
+        try:
+            ckpt = load_checkpoint(path, obs_dim=obs_dim, act_dim=act_dim)
+        except UserError as e:
+            errors.append(str(e))
+            log.warning("skipping a checkpoint that does not load: %s", e)
+            continue
+        if errors:
+            log.warning("resuming from the older checkpoint %s", path.name)
+        return ckpt
+    more = f" (and {len(errors) - 1} older ones)" if len(errors) > 1 else ""
+    raise UserError(f"no checkpoint of {run_dir} loads: {errors[0]}{more}")
 
 
 def load_explorer(
@@ -187,3 +275,4 @@ def prune_checkpoints(run_dir: Path, keep: int) -> None:
         raise ValueError(f"keep must be >= 1, got {keep}")
     for old in list_checkpoints(run_dir)[:-keep]:
         old.unlink(missing_ok=True)
+        checksum_path(old).unlink(missing_ok=True)

@@ -59,7 +59,11 @@ def collect_session(
     append: bool = True,
     author: str | None = None,
 ) -> LearningSession:
-    """A session that records whole-guide episodes (h = 200) to the dataset ``out``."""
+    """A session that records whole-guide episodes (h = 200) to the dataset ``out``.
+
+    Episode ``k`` of the dataset is reset with seed ``seed + k``: appending goes on where the
+    dataset ends, so a ``collect --append`` after a crash neither repeats nor skips a seed.
+    """
     out = Path(out)
     cfg = TrainConfig(
         run_dir=out.parent,
@@ -81,7 +85,10 @@ def collect_session(
         append=append,
         author=author,
     )
-    return LearningSession(cfg, guide, options, env=env)
+    session = LearningSession(cfg, guide, options, env=env)
+    if session.recorder is not None:  # appending: the seeds go on after the dataset's episodes
+        session.counters.episodes = session.recorder.dataset_episodes
+    return session
 
 
 def collect_episodes(
@@ -104,10 +111,10 @@ def collect_episodes(
             stats.successes.append(result.success)
             bar.set_postfix(success=f"{stats.success_rate:.0%}", score=f"{stats.mean_score:.1f}")
     except KeyboardInterrupt:
-        session.discard_episode()
+        session.abort_episode()
         stats.interrupted = True
     except BaseException:
-        session.discard_episode()  # a failing guide must not leave a half episode behind
+        session.abort_episode()  # a failing guide must not leave a half episode behind
         raise
     finally:
         bar.close()

@@ -293,7 +293,8 @@ class CollectConfig:
     episodes: int = 10
     """Number of episodes to record."""
     seed: int = 0
-    """Seed of the first episode; episode i uses seed + i."""
+    """Seed of the dataset's first episode; its episode i uses seed + i (so ``--append`` goes on
+    with the seeds after the episodes already there)."""
     append: bool = False
     """Append to an existing dataset (created if missing) instead of refusing to touch it."""
     author: str | None = None

@@ -376,6 +376,10 @@ class EpisodeReplay:
             return tr.command
         return tr.action
 
+    def discard_episode(self) -> None:
+        """Drop the staged steps (an episode that will be played again)."""
+        self._steps = []
+
     def end_episode(self) -> None:
         """Commit the staged steps as one episode (none staged: nothing happens)."""
         steps, self._steps = self._steps, []

@@ -93,8 +93,8 @@ def _check_strict(cfg: TrainConfig, run_dir: Path, config_file: Path) -> None:
     if config_file.exists() and not cfg.resume:
         if ckpt_io.latest_checkpoint(run_dir) is None:
             raise UserError(
-                f"{run_dir} holds a run that stopped before its first checkpoint; delete it or "
-                "choose another --run-dir"
+                f"{run_dir} holds a run that stopped during its set-up (no checkpoint yet); "
+                "pass --resume to start it again or choose another --run-dir"
             )
         raise UserError(
             f"{run_dir} already holds a run ({CONFIG_FILE}); pass --resume to continue it or "
@@ -103,11 +103,6 @@ def _check_strict(cfg: TrainConfig, run_dir: Path, config_file: Path) -> None:
     if cfg.resume:
         if not config_file.exists():
             raise UserError(f"nothing to resume: {run_dir} holds no {CONFIG_FILE}")
-        if ckpt_io.latest_checkpoint(run_dir) is None:
-            raise UserError(
-                f"nothing to resume: {run_dir} holds no checkpoint yet (the run stopped before "
-                "its first one); delete the directory or choose another --run-dir"
-            )
         check_same_settings(cfg, read_config(config_file))
     elif run_dir.is_dir() and any(run_dir.iterdir()):
         names = ", ".join(sorted(p.name for p in run_dir.iterdir())[:5])

@@ -91,6 +91,13 @@ class LearningSession:
         # The recorder takes the dataset's writer lock first: a run that is live in another
         # process is refused here, before anything of it (its metric rows) is touched.
         self.recorder = self._open_recorder() if opts.record else None
+        history = (saved or {}).get("history") or (saved or {}).get("app") or {}
+        self.history: list[tuple[int, bool]] = list(
+            zip(history.get("hs", []), history.get("successes", []), strict=True)
+        )
+        """(h, open at the end) of every finished episode of the run (the app's h plot)."""
+        if saved and self.recorder is not None:
+            self._count_episodes_after(saved)
         self.metrics = MetricsLog(self.run_dir / "metrics") if opts.run_files else None
         if saved and self.metrics is not None:
             self.metrics.truncate_after(self.counters.env_steps)
@@ -107,11 +114,6 @@ class LearningSession:
             else EpisodeReplay(self.parts.online, self.parts.space),
             command_labeler=self.parts.labeler,
         )
-        history = (saved or {}).get("history") or (saved or {}).get("app") or {}
-        self.history: list[tuple[int, bool]] = list(
-            zip(history.get("hs", []), history.get("successes", []), strict=True)
-        )
-        """(h, open at the end) of every finished episode of the run (the app's h plot)."""
         start = self.counters.env_steps  # a resumed run's buffers are warm already
         self._step_offset = start - min(start, self.cfg.learner.warmup_steps)
         self._t0 = time.monotonic()
@@ -125,9 +127,35 @@ class LearningSession:
     def _load_saved(self, progress: Callable[[str], None] | None) -> dict[str, Any] | None:
         if not (self.options.run_files and self.cfg.resume):
             return None
+        if ckpt_io.latest_checkpoint(self.run_dir) is None:
+            log.warning("%s stopped during its set-up: starting it again", self.run_dir)
+            return None
         if progress is not None:
             progress(f"resuming the session in {self.run_dir}")
-        return ckpt_io.load_checkpoint(self.run_dir, obs_dim=sim.OBS_DIM, act_dim=sim.ACT_DIM)
+        return ckpt_io.load_resumable(self.run_dir, obs_dim=sim.OBS_DIM, act_dim=sim.ACT_DIM)
+
+    def _count_episodes_after(self, saved: dict[str, Any]) -> None:
+        """Count the episodes the dataset committed after the checkpoint (``kill -9``).
+
+        A run killed between checkpoints has recorded episodes its checkpoint does not count.
+        They are counted now (their steps are in the online buffer, refilled from the
+        dataset), so a resumed run neither plays their seeds again nor loses them.
+        """
+        from recordings.reader import iter_episodes
+
+        assert self.recorder is not None
+        known, total = saved.get("dataset_episodes"), self.recorder.dataset_episodes
+        if known is None or total <= int(known):
+            return
+        for episode in iter_episodes(self.recorder.dataset, range(int(known), total)):
+            self.counters.episodes += 1
+            self.counters.env_steps += len(episode)
+            self.history.append((episode.h, bool(episode.step_success[-1])))
+        log.warning(
+            "%d episodes recorded after the checkpoint are counted: resuming at %d env steps",
+            total - int(known),
+            self.counters.env_steps,
+        )
 
     def _open_recorder(self) -> Any:
         path = self.run_dir / self.options.dataset
@@ -280,21 +308,16 @@ class LearningSession:
             c.next_checkpoint += self.cfg.checkpoint_every
 
     def abort_episode(self) -> None:
-        """Stop the episode (Ctrl-C in ``train``): its steps stay recorded but do not count.
+        """Stop the episode and drop it (Ctrl-C or a guide error in ``train``, ``collect``).
 
-        A resumed run plays it again from the same seed, so it ends with the same episodes
-        and steps as a run that never stopped.
+        Neither recorded nor counted: a resumed run plays it again from the same seed, so it
+        ends with the same episodes and steps as a run that never stopped, and no seed is
+        recorded twice.
         """
         if self._open:
             self._open = False
-            self.runner.finish()
+            self.runner.discard()
             self.counters.env_steps = self._episode_start
-
-    def discard_episode(self) -> None:
-        """Drop the episode in progress from the recording (``collect`` on Ctrl-C or an error)."""
-        self._open = False
-        if self.recorder is not None:
-            self.recorder.discard_episode()
 
     def detach_recorder(self) -> None:
         """Record nothing more (the recorder failed); episodes go on."""
@@ -326,13 +349,16 @@ class LearningSession:
             return None
         if self.recorder is not None and not self.recorder.wait_committed(COMMIT_WAIT_S):
             log.warning("the recorder has not committed every episode after %.0f s", COMMIT_WAIT_S)
+        if self.recorder is not None and self.recorder.error is not None:
+            log.debug("no checkpoint: the recorder failed, it would count unrecorded episodes")
+            return None
         c = self.counters
         counters = dataclasses.replace(
             c, updates=c.updates + self.parts.updates(), wall_s=self._wall()
         )
         payload = self.parts.checkpoint_payload(self.cfg, counters)
         if self.recorder is not None:  # what the checkpoint counts is in the dataset
-            payload["recorded_episodes"] = self.recorder.episodes_written
+            payload["dataset_episodes"] = self.recorder.dataset_episodes
         payload["history"] = {
             "hs": [int(h) for h, _ in self.history],
             "successes": [bool(s) for _, s in self.history],
@@ -370,7 +396,7 @@ class LearningSession:
             try:
                 step()
             except Exception as e:
-                log.error("shutting down: %s", e)
+                log.debug("shutting down: %s", e)  # returned: the caller reports it
                 errors.append(e)
         return errors
 

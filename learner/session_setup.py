@@ -5,6 +5,8 @@ Kept apart from the session's per-step code: these run once, before the first ep
 
 from __future__ import annotations
 
+import logging
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,8 @@ from learner.curriculum import Curriculum, GuideStats, guide_stats, make_curricu
 from learner.replay import EpisodeReplay
 from learner.run_dir import GUIDE_DATASET, open_writer
 from sim.errors import UserError
+
+log = logging.getLogger(__name__)
 
 GUIDE_SEED = 500_000_000
 """Guide episodes of run seed ``s`` use seeds ``GUIDE_SEED + 10_000 * s + i``."""
@@ -89,7 +93,7 @@ def _run_guide_episodes(
     dataset: Path | None,
     progress: Callable[[str], None] | None,
 ) -> list[EpisodeResult]:
-    writer = open_writer(dataset, append=True) if dataset is not None else None
+    writer = None if dataset is None else _fresh_writer(dataset)
     replay = EpisodeReplay(parts.offline, parts.space, demos=parts.demos)
     runner = EpisodeRunner(env, guide, None, recorder=writer, replay=replay,
                            command_labeler=parts.labeler)  # fmt: skip
@@ -104,6 +108,21 @@ def _run_guide_episodes(
         if writer is not None:
             writer.close()
     return results
+
+
+def _fresh_writer(dataset: Path) -> Any:
+    """A writer on an empty guide dataset; one left by a set-up that was killed is redone.
+
+    The dataset's lock is taken first, so a run still live in another process is refused
+    before anything of it is touched.
+    """
+    writer = open_writer(dataset, append=True)
+    if writer.dataset_episodes == 0:
+        return writer
+    writer.close()
+    log.warning("%s: the run's set-up stopped half-way; its guide episodes are redone", dataset)
+    shutil.rmtree(dataset)
+    return open_writer(dataset)
 
 
 def build_curriculum(

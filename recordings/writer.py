@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import shutil
 import threading
 from pathlib import Path
 from types import TracebackType
@@ -93,11 +94,14 @@ class DatasetWriter:
 
         """
         self._paths = dataset_paths(dataset)
+        existed = self._paths.dataset.exists()
         self._lock_fd: int | None = self._lock(self._paths, append)
         try:
             self._open(env_id, author, append)
         except BaseException:
             unlock(self._lock_fd)
+            if not existed:  # a disk that filled up while creating it: leave nothing behind
+                shutil.rmtree(self._paths.dataset, ignore_errors=True)
             raise
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._error: BaseException | None = None
@@ -154,7 +158,7 @@ class DatasetWriter:
             state = create_dataset(self._paths, _env_spaces(env_id), env_id, author)
         self._obs_space: gym.spaces.Box = state.observation_space
         self._act_space: gym.spaces.Box = state.action_space
-        self._next_id = state.total_episodes
+        self._next_id = self._first_id = state.total_episodes
         self._total_steps = state.total_steps
         self._created = state.created
         self._metadata = read_metadata(self._paths)  # sound now: created, or repaired
@@ -181,6 +185,11 @@ class DatasetWriter:
     def episodes_written(self) -> int:
         """Episodes this writer has written and flushed (safe on disk)."""
         return self._episodes_written
+
+    @property
+    def dataset_episodes(self) -> int:
+        """Episodes the dataset holds on disk: those it had when opened plus those written."""
+        return self._first_id + self._episodes_written
 
     @property
     def steps_written(self) -> int:
@@ -369,6 +378,8 @@ class DatasetWriter:
             )
         unlock(self._lock_fd)
         self._lock_fd = None
+        if self._error is not None and self._created and self.dataset_episodes == 0:
+            shutil.rmtree(self._paths.dataset, ignore_errors=True)  # created, failed, empty
         self.raise_if_failed()
 
     def __enter__(self) -> DatasetWriter:
@@ -463,7 +474,7 @@ class DatasetWriter:
             except BaseException as e:
                 self._error = e
                 self._episodes_lost += 1
-                log.error("recording to %s failed: %r", self._paths.dataset, e)
+                log.debug("recording to %s failed: %r", self._paths.dataset, e)  # raised later
             self._notify_settled()
         if not threading.main_thread().is_alive():
             unlock(self._lock_fd)

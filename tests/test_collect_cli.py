@@ -73,7 +73,7 @@ def test_collect_command_end_to_end(tmp_path, capsys):
     assert "exists; pass --append" in capsys.readouterr().err
     assert launch.main([*argv[:4], "1", "--seed", "7", "--out", str(out), "--append"]) == 0
     assert "it now holds 3 episodes" in capsys.readouterr().out
-    assert [e.seed for e in iter_episodes(out)] == [0, 1, 7]
+    assert [e.seed for e in iter_episodes(out)] == [0, 1, 9]  # episode i: seed + i
 
     os.environ["MINARI_DATASETS_PATH"] = str(tmp_path)
     import minari

@@ -171,7 +171,7 @@ def test_a_checkpoint_counts_only_committed_episodes(tmp_path):
         dataset = tmp_path / "run" / "episodes" / "door-train-v0"
         # right after save(), with no close(): a kill -9 now keeps what the checkpoint counts
         assert episode_count(dataset) >= saved["counters"]["episodes"] == 2
-        assert saved["recorded_episodes"] == 2
+        assert saved["dataset_episodes"] == 2
         assert latest_checkpoint(tmp_path / "run") == path
     finally:
         session.close()

@@ -14,7 +14,13 @@ import torch
 import launch
 import sim
 from episode.types import Actor
-from learner.checkpoint import FORMAT, latest_checkpoint, load_checkpoint
+from learner.checkpoint import (
+    FORMAT,
+    latest_checkpoint,
+    list_checkpoints,
+    load_checkpoint,
+    save_checkpoint,
+)
 from learner.metrics import read_csv
 from learner.run_dir import GUIDE_DATASET, TRAIN_DATASET
 from learner.sac import SACConfig
@@ -125,7 +131,7 @@ def test_ctrl_c_saves_and_resume_ends_like_an_uninterrupted_run(tmp_path):
     steps_at_stop = ckpt["counters"]["env_steps"]
     assert steps_at_stop in (200, 400)  # whole episodes only
     recorded = len(load_transitions(stopped / TRAIN_DATASET)["rewards"])
-    assert recorded >= steps_at_stop  # the episode in progress was kept in the recording
+    assert recorded == steps_at_stop  # the episode in progress is dropped: played again
 
     assert train(stopped, "--resume", *fixed) == 0
     a, b = load_checkpoint(straight), load_checkpoint(stopped)
@@ -184,10 +190,10 @@ def test_no_jsrl_learns_from_the_same_guide_data_and_rejects_other_shapes(tmp_pa
     assert len(list(iter_episodes(run / GUIDE_DATASET))) == 2  # the same guide data as JSRL
     assert int(read_csv(run / "metrics" / "evals.csv")[-1]["updates"]) > 0
 
-    path = latest_checkpoint(run)
-    ckpt = torch.load(path, weights_only=True)
-    ckpt["obs_dim"] = 12
-    torch.save(ckpt, path)
+    for path in list_checkpoints(run):  # every one: a damaged newest would fall back
+        ckpt = torch.load(path, weights_only=True)
+        ckpt["obs_dim"] = 12
+        save_checkpoint(path, ckpt)
     line = bad(capsys, ["train", "--run-dir", str(run), *args, "--steps", "600", "--resume"])
     assert "obs_dim=12" in line
 
@@ -312,7 +318,7 @@ def make():
 """
 
 
-def test_a_guide_error_mid_episode_is_not_counted_in_the_checkpoint(tmp_path, capsys):
+def test_a_guide_error_mid_episode_is_neither_counted_nor_recorded(tmp_path, capsys):
     guide = tmp_path / "broken.py"
     guide.write_text(BROKEN_GUIDE)
     run = tmp_path / "run"
@@ -323,8 +329,9 @@ def test_a_guide_error_mid_episode_is_not_counted_in_the_checkpoint(tmp_path, ca
     err = capsys.readouterr().err
     assert code == 2 and "the guide broke" in err, err
     counters = load_checkpoint(run)["counters"]
-    # whole episodes only: the broken episode's 49 steps are recorded, not counted
+    # whole episodes only: the broken episode's 49 steps are neither recorded nor counted
     assert counters["env_steps"] == 200 * counters["episodes"] and counters["episodes"] >= 1
+    assert len(load_transitions(run / TRAIN_DATASET)["rewards"]) == counters["env_steps"]
 
 
 def test_a_run_killed_in_its_first_episode_resumes(tmp_path):
