@@ -153,6 +153,9 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `... | head`: the reader has gone, so has the output
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except OSError as e:  # the edge: disk full, read-only, not a directory, no permission
         print(f"error: {os_error_line(e)}", file=sys.stderr)
         return 2

@@ -100,6 +100,17 @@ def saved_marker(target: str, where: Path) -> Callable[[], Any]:
     return lambda: latest_checkpoint(where)
 
 
+def records(where: Path, pid: int) -> bool:
+    """Whether process ``pid`` holds a dataset's writer lock under ``where`` (it records)."""
+    for lock in where.rglob(".writer.lock"):
+        try:
+            if lock.read_text().strip() == str(pid):
+                return True
+        except OSError:
+            continue
+    return False
+
+
 def cycle(cfg: FaultsBench, target: str, mode: str, where: Path, first: bool,
           rng: random.Random) -> str:  # fmt: skip
     """Start the target, kill it with SIGKILL at the mode's moment; what happened."""
@@ -109,11 +120,10 @@ def cycle(cfg: FaultsBench, target: str, mode: str, where: Path, first: bool,
     before = marker()
     proc = subprocess.Popen(command(target, where, first), cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
-    recording = where / "episodes" if target == "train" else dataset_of(target, where)
     t0, deadline, started = time.monotonic(), rng.uniform(0.0, 6.0), None
     while proc.poll() is None:
         waited = time.monotonic() - t0
-        if started is None and recording.exists():  # past its start-up: it records now
+        if started is None and records(where, proc.pid):  # past its start-up
             started = waited
         if mode == "random" and started is not None and waited - started >= deadline:
             break

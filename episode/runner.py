@@ -11,6 +11,8 @@ Loading new explorer weights is the caller's job at the episode boundary
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +23,11 @@ from episode.milestones import MilestoneTracker
 from episode.sanitize import ActionSanitizer
 from episode.types import Actor, EpisodeResult, Policy, Recorder, Replay, Transition
 from sim.door import episode_success
+
+log = logging.getLogger(__name__)
+
+SLOW_GUIDE_S = 1.0
+"""A guide action that takes longer than this (seconds) is reported, once per episode."""
 
 CommandLabeler = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 """``(obs, action, next_obs) -> Command vector``: the Command that best explains a 28-D step."""
@@ -72,6 +79,11 @@ class EpisodeRunner:
         self.explorer_deterministic = explorer_deterministic
         self.command_labeler = command_labeler
         self.sanitizer = ActionSanitizer()
+        self.slow_guide_s = SLOW_GUIDE_S
+        """Report a guide action slower than this (the watchdog; the episode waits for it)."""
+        self.slow_guide_actions = 0
+        """Guide actions slower than ``slow_guide_s`` (since creation)."""
+        self._slow_reported = False
         self._deterministic = explorer_deterministic
         self._milestones = MilestoneTracker()
         self._open_steps = 0
@@ -146,7 +158,7 @@ class EpisodeRunner:
             self.explorer_deterministic if deterministic is None else deterministic
         )
         self._milestones.reset()
-        self._open_steps, self._last_actor = 0, None
+        self._open_steps, self._last_actor, self._slow_reported = 0, None, False
         self.sanitizer.reset()
         self.guide.reset(self._obs)
         if self.recorder is not None:
@@ -265,7 +277,7 @@ class EpisodeRunner:
         if human_action is not None:
             return Actor.HUMAN, human_action, None
         if self.next_actor is Actor.GUIDE:
-            return Actor.GUIDE, self.guide.act(obs), _command_vector(self.guide)
+            return Actor.GUIDE, self._guide_act(obs), _command_vector(self.guide)
         explorer = self.explorer
         assert explorer is not None
         if self._last_actor is not Actor.EXPLORER and hasattr(explorer, "take_over"):
@@ -290,6 +302,22 @@ class EpisodeRunner:
                 success=tr.success,
                 command=tr.command,
             )
+
+    def _guide_act(self, obs: np.ndarray) -> Any:
+        """The guide's action, timed: a slow guide is reported (once per episode)."""
+        t0 = time.perf_counter()
+        raw = self.guide.act(obs)
+        took = time.perf_counter() - t0
+        if took > self.slow_guide_s:
+            self.slow_guide_actions += 1
+            if not self._slow_reported:
+                self._slow_reported = True
+                log.warning(
+                    "the %s guide took %.1f s for one action (step %d); the episode waits "
+                    "for it, so the run goes that much slower",
+                    self._guide_kind(), took, self._t + 1,
+                )  # fmt: skip
+        return raw
 
     def _end(self) -> None:
         self._done = True

@@ -45,6 +45,8 @@ def run_verify(cfg: VerifyConfig) -> int:
     report = verify(cfg.dataset, repair=cfg.repair)
     for line in report.fixed:
         print(f"repaired: {line}")
+    for line in report.notes:
+        print(f"note: {line}")
     if not report.sound:
         raise UserError(f"{report.dataset} is not sound: {report.problems_line()}")
     print(

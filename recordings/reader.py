@@ -255,8 +255,12 @@ class DatasetSummary:
     """Size of ``main_data.hdf5``."""
     metadata_counts: tuple[int, int] | None = None
     """(total_episodes, total_steps) in ``metadata.json`` (None if unreadable)."""
+    nonfinite_actions: tuple[int, int] = (0, 0)
+    """(steps, episodes) whose action holds a NaN or an infinity."""
+    out_of_range_actions: tuple[int, int] = (0, 0)
+    """(steps, episodes) whose action is outside the action space's bounds."""
     notes: list[str] = field(default_factory=list)
-    """Things a user should know (e.g. stale metadata)."""
+    """Things a user should know (e.g. stale metadata, bad actions)."""
 
     @property
     def success_rate(self) -> float:
@@ -315,6 +319,7 @@ def summarize(dataset: Path | str) -> DatasetSummary:
     hs: Counter[int] = Counter()
     actors: Counter[int] = Counter()
     scores, versions, steps, successes, ever = [], [], 0, 0, 0
+    bad = {"nonfinite": [0, 0], "out_of_range": [0, 0]}  # steps, episodes
     with _reading(paths) as f:
         opened = _open(paths, f)
         obs_space, act_space = spaces_from_attrs(opened.attrs)
@@ -333,6 +338,9 @@ def summarize(dataset: Path | str) -> DatasetSummary:
             hs[int(g.attrs.get("h", -1))] += 1
             versions.append(int(g.attrs.get("weight_version", 0)))
             actors.update(g["infos/actor"][1:].tolist())
+            for key, n in _bad_actions(g["actions"][()], act_space).items():
+                bad[key][0] += n
+                bad[key][1] += n > 0
     summary = DatasetSummary(
         dataset=paths.dataset,
         env_id=str(opened.attrs.get("env_id", "?")),
@@ -347,7 +355,16 @@ def summarize(dataset: Path | str) -> DatasetSummary:
         weight_versions=(min(versions), max(versions)) if versions else None,
         size_bytes=paths.main.stat().st_size,
         metadata_counts=_metadata_counts(paths),
+        nonfinite_actions=(bad["nonfinite"][0], bad["nonfinite"][1]),
+        out_of_range_actions=(bad["out_of_range"][0], bad["out_of_range"][1]),
     )
+    for (n, k), what in ((summary.nonfinite_actions, "NaN or infinite"),
+                         (summary.out_of_range_actions, "out-of-range")):  # fmt: skip
+        if n:
+            summary.notes.append(
+                f"{n} steps in {k} episodes have {what} actions: a learner reading this "
+                "dataset should drop or clip them"
+            )
     if summary.metadata_counts != (summary.episodes, summary.steps):
         summary.notes.append(
             f"metadata.json says {summary.metadata_counts}, the file holds "
@@ -355,6 +372,16 @@ def summarize(dataset: Path | str) -> DatasetSummary:
             f"run recordings verify {paths.dataset} to update it"
         )
     return summary
+
+
+def _bad_actions(actions: np.ndarray, space: Any) -> dict[str, int]:
+    """Steps of one episode whose action is not finite, or finite but out of the bounds."""
+    finite = np.isfinite(actions).all(axis=1)
+    inside = ((actions >= space.low) & (actions <= space.high)).all(axis=1)
+    return {
+        "nonfinite": int(np.count_nonzero(~finite)),
+        "out_of_range": int(np.count_nonzero(finite & ~inside)),
+    }
 
 
 def _str(value: Any) -> str:

@@ -16,6 +16,8 @@ wrong shapes or values, gaps in the episode numbering.
 
 from __future__ import annotations
 
+import errno
+
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,6 +74,8 @@ class VerifyReport:
     """What was repaired."""
     problems: list[str] = field(default_factory=list)
     """What is wrong and was not repaired."""
+    notes: list[str] = field(default_factory=list)
+    """What else a user should know (e.g. checked read-only)."""
 
     @property
     def sound(self) -> bool:
@@ -94,7 +98,14 @@ def verify(dataset: Path | str, *, repair: bool = True) -> VerifyReport:
     """
     paths = dataset_paths(dataset)
     _require_dataset_dir(paths)
-    fd = try_lock_writer(paths)
+    try:
+        fd = try_lock_writer(paths)
+    except OSError as e:  # a read-only copy (a mounted archive): check it, repair nothing
+        if e.errno not in (errno.EROFS, errno.EACCES):
+            raise
+        report = check(paths, repair=False)
+        report.notes.append(f"{paths.dataset} is read-only ({e.strerror}): checked, not repaired")
+        return report
     if fd is None:
         raise UserError(
             f"dataset {paths.dataset} is being written by process {lock_holder(paths)}; "

@@ -74,3 +74,16 @@ def test_out_under_a_file(tmp_path, capsys):
     (tmp_path / "file").write_text("not a directory")
     line = one_line_exit_2(capsys, [*COLLECT, "--out", str(tmp_path / "file" / "door-a-v0")])
     assert "Not a directory" in line
+
+
+def test_a_read_only_dataset_is_verified_and_refuses_an_append(mounts, capsys):
+    disk = mounts.small("disk", 2048)
+    out = disk / "door-a-v0"
+    assert launch.main([*COLLECT[:3], "--episodes", "1", "--no-progress", "--out", str(out)]) == 0
+    mounts.read_only(disk)
+    capsys.readouterr()
+    assert launch.main(["recordings", "verify", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "read-only" in printed and "OK: " in printed and "1 sound episodes" in printed
+    line = one_line_exit_2(capsys, [*COLLECT, "--out", str(out), "--append"])
+    assert "Read-only file system" in line

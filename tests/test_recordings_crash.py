@@ -402,3 +402,15 @@ def test_info_prints_the_summary(dataset, capsys):
     assert "guide 6 (28.6 %), explorer 15 (71.4 %), human 0" in out
     code, out, err = _main(["recordings", "info", "--json", str(dataset)], capsys)
     assert code == 0 and '"steps": 21' in out
+
+
+def test_info_tells_of_nan_and_out_of_range_actions(dataset, capsys):
+    with h5py.File(dataset / "data" / "main_data.hdf5", "r+") as f:
+        actions = f["episode_1/actions"]
+        actions[2, 0] = np.nan
+        actions[3, 5] = np.inf
+        actions[4, 1] = 7.0  # the door's actions are in [-1, 1] or so: far outside
+    code, out, err = _main(["recordings", "info", str(dataset)], capsys)
+    assert code == 0, err
+    assert "2 steps in 1 episodes have NaN or infinite actions" in out
+    assert "1 steps in 1 episodes have out-of-range actions" in out

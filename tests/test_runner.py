@@ -1,5 +1,8 @@
 """The one episode runner: handover exactly at h, interventions, recorder and replay get it all."""
 
+import logging
+import time
+
 import numpy as np
 import pytest
 
@@ -56,6 +59,9 @@ class LoggingReplay:
 
     def end_episode(self):
         self.calls.append(("end", None))
+
+    def discard_episode(self):
+        self.calls.append(("discard", None))
 
 
 class TakeOverExplorer(ConstExplorer):
@@ -322,3 +328,34 @@ def test_a_command_space_replay_rejects_steps_without_a_command(env):
     runner.reset(seed=0, h=200)
     with pytest.raises(ValueError, match="command_labeler"):
         runner.step()
+
+
+class SlowGuide(ConstGuide):
+    def act(self, obs):
+        if self.resets and not hasattr(self, "slept"):
+            self.slept = True
+            time.sleep(0.06)
+        return super().act(obs)
+
+
+def test_a_slow_guide_is_reported_once_per_episode(env, caplog):
+    runner = EpisodeRunner(env, SlowGuide(), ConstExplorer())
+    runner.slow_guide_s = 0.05
+    with caplog.at_level(logging.WARNING, logger="episode.runner"):
+        runner.run_episode(0, 10)
+    assert runner.slow_guide_actions == 1
+    (line,) = [r.getMessage() for r in caplog.records]
+    assert line.startswith("the test guide took ") and "for one action (step 1)" in line
+
+
+def test_discard_drops_the_episode_from_recorder_and_replay(env, tmp_path):
+    replay = LoggingReplay()
+    with DatasetWriter(tmp_path / "door-d-v0") as writer:
+        runner = EpisodeRunner(env, ConstGuide(), ConstExplorer(), recorder=writer, replay=replay)
+        runner.run_episode(0, 5)
+        runner.reset(1, 5)
+        for _ in range(3):
+            runner.step()
+        runner.discard()
+    assert replay.calls[-1] == ("discard", None) and runner.done
+    assert [e.seed for e in iter_episodes(tmp_path / "door-d-v0")] == [0]
