@@ -189,6 +189,9 @@ class CurriculumConfig:
     """A trial advances the stage when its success rate reaches this times the guide's own ..."""
     min_success: float = 0.3
     """... and at least this, so a stage where every episode fails never advances."""
+    alone_every: int = 0
+    """Every this many episodes, one training episode of the explorer alone (h = 0) beside the
+    stage's (it does not count for the stage); 0 = never."""
     fixed_h: int = 0
     """Guide horizon of every episode with --strategy fixed (demos)."""
 
@@ -200,6 +203,10 @@ class CurriculumConfig:
             (self.max_gap >= 1, f"max-gap must be >= 1, got {self.max_gap}"),
             (self.window >= 1, f"window must be >= 1, got {self.window}"),
             (self.trial_episodes >= 1, f"trial-episodes must be >= 1, got {self.trial_episodes}"),
+            (
+                self.alone_every == 0 or self.alone_every >= 2,
+                f"alone-every must be 0 or >= 2, got {self.alone_every}",
+            ),
             (
                 self.min_success_ratio >= 0.0,
                 f"min-success-ratio must be >= 0, got {self.min_success_ratio}",

@@ -180,6 +180,8 @@ class JSRLCurriculum:
         window: Training episodes at a stage before each trial.
         trial_episodes: Deterministic episodes in a trial.
         required_success: Trial success rate that advances the stage.
+        alone_every: Every this many episodes, one training episode has the explorer acting
+            alone from the start (h = 0; not counted for the stage); 0 = never.
 
     """
 
@@ -191,6 +193,8 @@ class JSRLCurriculum:
         window: int = 5,
         trial_episodes: int = 10,
         required_success: float = 0.5,
+        *,
+        alone_every: int = 0,
     ) -> None:
         hs = [int(h) for h in horizons]
         if len(hs) < 2 or hs[-1] != 0 or any(a <= b for a, b in itertools.pairwise(hs)):
@@ -202,6 +206,9 @@ class JSRLCurriculum:
         self.horizons, self.H1 = hs, hs[0]
         self.window, self.trial_episodes = window, trial_episodes
         self.required_success = float(required_success)
+        if alone_every < 0 or alone_every == 1:
+            raise ValueError(f"alone_every must be 0 or >= 2, got {alone_every}")
+        self.alone_every = int(alone_every)
         self.stage = 0
         self.episodes = 0
         self.advances: list[tuple[int, int]] = []
@@ -226,14 +233,21 @@ class JSRLCurriculum:
         return self._trial is not None
 
     def horizon(self) -> int:
-        """The current stage's horizon."""
-        return self.horizons[self.stage]
+        """The next episode's horizon: the stage's, or 0 for an explorer-alone episode."""
+        return 0 if self._alone_due() else self.horizons[self.stage]
+
+    def _alone_due(self) -> bool:
+        k = self.alone_every
+        return k > 0 and self._trial is None and not self.final and self.episodes % k == k - 1
 
     def update(self, result: EpisodeResult) -> None:
         """Count a training episode or a trial episode; decide at the end of a trial."""
+        alone = self._alone_due()
         self.episodes += 1
-        h = self.horizon()
-        if result.h != h:
+        h = self.horizons[self.stage]
+        if alone and result.h == 0:
+            self._reason = f"stage {self.stage} (h={h}): an explorer-alone episode (h=0)"
+        elif result.h != h:
             self._reason = f"episode with h={result.h} not counted (stage {self.stage} has h={h})"
         elif result.n_human > 0:
             self._reason = f"episode with a human intervention not counted (stage {self.stage})"
@@ -252,7 +266,7 @@ class JSRLCurriculum:
 
     def _trial_step(self) -> str:
         assert self._trial is not None
-        k, h, n = self.stage, self.horizon(), len(self._trial)
+        k, h, n = self.stage, self.horizons[self.stage], len(self._trial)
         rate = float(np.mean(self._trial))
         where = f"stage {k} (h={h}) trial: {sum(self._trial)}/{n} succeeded"
         if n < self.trial_episodes:
@@ -262,13 +276,14 @@ class JSRLCurriculum:
             return f"holds at {where}, below the {self.required_success:.0%} required"
         self.stage += 1
         self.advances.append((self.episodes, self.stage))
-        return f"advanced to stage {self.stage} (h={self.horizon()}) after {where}"
+        return f"advanced to stage {self.stage} (h={self.horizons[self.stage]}) after {where}"
 
     def status(self) -> CurriculumStatus:
         """Current horizon and stage, with the reason for the last decision."""
         return CurriculumStatus(
-            self.strategy, self.horizon(), self.stage, self.n_stages, self.H1, self._reason
-        )
+            self.strategy, self.horizons[self.stage], self.stage, self.n_stages, self.H1,
+            self._reason,
+        )  # fmt: skip
 
     def state_dict(self) -> dict[str, Any]:
         """Stage, trial in progress, counters (plain Python values)."""
@@ -423,6 +438,7 @@ def make_curriculum(
             s.window,
             s.trial_episodes,
             required_success(s, guide.success_rate),
+            alone_every=s.alone_every,
         )
     raise ValueError(f"unknown strategy {strategy!r}: use curriculum, random, none or fixed")
 

@@ -17,7 +17,6 @@ wrong shapes or values, gaps in the episode numbering.
 from __future__ import annotations
 
 import errno
-
 import re
 from dataclasses import dataclass, field
 from pathlib import Path

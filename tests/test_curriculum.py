@@ -360,3 +360,18 @@ def test_a_stage_where_the_guide_acts_throughout_can_still_advance(guide_results
     for seed in range(3):
         cur.update(runner.run_episode(seed=seed, h=cur.horizon(), deterministic=cur.trial_due))
     assert cur.stage > 0  # the guide opens the door every time: its trial succeeded
+
+
+def test_alone_every_interleaves_explorer_alone_episodes_that_do_not_count():
+    c = JSRLCurriculum([50, 0], window=3, trial_episodes=1, required_success=0.5, alone_every=3)
+    seen = []
+    for _ in range(5):
+        h = c.horizon()
+        seen.append((h, c.trial_due))
+        c.update(result(h, True, deterministic=c.trial_due))
+    # training, training, alone (h=0, not counted), training, then the trial of 1: advances
+    assert seen == [(50, False), (50, False), (0, False), (50, False), (50, True)]
+    assert c.stage == 1 and c.final and c.horizon() == 0
+    assert c.status().h == 0
+    with pytest.raises(ValueError, match="alone_every"):
+        JSRLCurriculum([50, 0], alone_every=1)
