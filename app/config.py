@@ -27,11 +27,14 @@ class AppConfig:
     h: int | None = None
     """Pin the guide horizon h to this value (default: h follows the curriculum)."""
     h1: int | None = None
-    """The curriculum's starting horizon H1 (default: measured from the guide; 120 for a human)."""
+    """The curriculum's starting horizon H1 (default: measured from the guide; 180 for a human)."""
     strategy: Literal["curriculum", "random", "none"] = "curriculum"
     """How h changes: JSRL-Curriculum, JSRL-Random, or none (h = 0, the explorer alone)."""
     guide_rate: float = 20.0
     """Pace (steps per second of wall time) of the guide segment and of human control."""
+    hold_to_run: bool = True
+    """While you drive, the sim advances only while you move the hand (a motion key held, a
+    stick pushed); let go to stop the clock and look (--no-hold-to-run: it runs on)."""
     explorer_rate: float = 60.0
     """Pace (steps per second) of the explorer segment; = / - change it while it runs."""
     palm_speed: float = 0.75

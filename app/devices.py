@@ -69,8 +69,19 @@ class DeviceHub:
             twist=a.twist + b.twist,
             wrist=a.wrist + b.wrist,
             grasp=max(a.grasp, b.grasp),
+            pull=a.pull or b.pull,
             events=a.events | b.events,
         )
+
+    @property
+    def moving(self) -> bool:
+        """Either device moves the hand now (the hold-to-run pace advances the sim)."""
+        return self.keyboard.moving or self.gamepad.moving
+
+    def set_grasp(self, closed: bool) -> None:
+        """Set both devices' grasp toggles."""
+        self.keyboard.set_grasp(closed)
+        self.gamepad.set_grasp(closed)
 
     def get_events(self) -> list[TeleopEvent]:
         """Discrete events of both devices since the last call."""

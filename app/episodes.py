@@ -43,8 +43,8 @@ class EpisodeController:
     Args:
         cfg: The app config.
         env: The session's door env.
-        human: The human guide (the window's devices and the mapper).
-        human_mapper: The mapper turning the human's commands into actions (interventions).
+        human: The human guide (the window's devices, the assist and the mapper); it also
+            maps the person's Commands when they take over (interventions).
         window: The window's state machine (phase, pacing, messages).
         loading: Shows a set-up line before the first frame.
         mark_dirty: Tells the view the sim moved.
@@ -56,12 +56,11 @@ class EpisodeController:
         cfg: AppConfig,
         env: Any,
         human: HumanGuide,
-        human_mapper: Any,
         window: Session,
         loading: Callable[[str], None],
         mark_dirty: Callable[[], None],
     ) -> None:
-        self.cfg, self.env, self.human, self.human_mapper = cfg, env, human, human_mapper
+        self.cfg, self.env, self.human = cfg, env, human
         self.window, self._loading, self._mark_dirty = window, loading, mark_dirty
         self._guides: dict[str, Guide] = {"human": human}
         self.guide_spec = cfg.guide
@@ -218,15 +217,22 @@ class EpisodeController:
         guiding = self.runner.guide is self.human and self.runner.next_actor is Actor.GUIDE
         return self.window.human_in_control or guiding
 
+    def waiting_for_person(self) -> bool:
+        """Hold-to-run: a person drives now and moves nothing, so the sim waits for them."""
+        pacing = self.window.pacing
+        if not pacing.hold_to_run or pacing.fixed_steps_per_frame or not self.human_acting():
+            return False
+        return not bool(getattr(self.human.device, "moving", True))
+
     def step_once(self) -> None:
         """Take one env step (the human's action if they took over)."""
         human_action = None
         if self.window.human_in_control:
             obs = self.runner.obs
             if not self._human_mapper_live:
-                self.human_mapper.reset(obs)  # take over from where the hand is
+                self.human.reset(obs)  # take over from where the hand is
                 self._human_mapper_live = True
-            human_action = self.human_mapper(self.human.device.get_action(self.human.dt), obs)
+            human_action = self.human.act(obs)  # the person's Command, through the assist
         elif self.runner.guide is not self.human or self.runner.next_actor is not Actor.GUIDE:
             self._human_mapper_live = False
         try:
@@ -236,8 +242,11 @@ class EpisodeController:
         self._mark_dirty()
 
     def run_steps(self, now: float) -> None:
-        """Take the steps the window's pacing allows this frame."""
+        """Take the steps the window's pacing allows this frame (none while a person rests)."""
         human = self.human_segment()
+        if self.waiting_for_person():
+            self.window.hold(now)
+            return
         for _ in range(self.window.steps_due(now, human)):
             self.step_once()
             if self.runner.done:

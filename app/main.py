@@ -83,11 +83,11 @@ class App:
             GamepadDevice(GamepadConfig(palm_speed=cfg.palm_speed, twist_speed=cfg.twist_speed)),
         )
         self.devices.connect()
-        self.human_mapper = mapper_for(self.env)
-        self.human = HumanGuide(self.devices, self.human_mapper, dt=float(self.env.unwrapped.dt))
+        self.human = HumanGuide(self.devices, mapper_for(self.env), dt=float(self.env.unwrapped.dt))
         wait = cfg.wait_for_start if cfg.wait_for_start is not None else cfg.guide == "human"
         pacing = Pacing(cfg.guide_rate, cfg.explorer_rate,
-                        fixed_steps_per_frame=cfg.fixed_steps_per_frame)  # fmt: skip
+                        fixed_steps_per_frame=cfg.fixed_steps_per_frame,
+                        hold_to_run=cfg.hold_to_run)  # fmt: skip
         self.session = Session(pacing, wait_for_start=wait, done_pause_s=cfg.episode_pause_s)
         self.view = SceneView(
             self.env,
@@ -100,8 +100,7 @@ class App:
         self.orbit = OrbitCamera(self.view.camera, view_rect(cfg.view_size))
         try:
             self.episodes = EpisodeController(
-                cfg, self.env, self.human, self.human_mapper, self.session, self._loading,
-                self.view.mark_dirty,
+                cfg, self.env, self.human, self.session, self._loading, self.view.mark_dirty,
             )  # fmt: skip
         except BaseException:
             self.view.close()

@@ -52,6 +52,9 @@ class Pacing:
     """Most env steps one frame may take (keeps frames short at high rates)."""
     fixed_steps_per_frame: int = 0
     """When > 0, exactly this many steps per frame whatever the clock (tests, benchmarks)."""
+    hold_to_run: bool = True
+    """While a person drives, the sim runs only while they move the hand (a motion key held,
+    a stick pushed, the fingers closing); letting go stops the clock so they can look."""
 
     def __post_init__(self) -> None:
         for name in ("guide_rate", "explorer_rate"):
@@ -193,6 +196,11 @@ class Session:
     def rate(self, human_segment: bool) -> float:
         """Steps per second of the segment kind."""
         return self.pacing.guide_rate if human_segment else self.pacing.explorer_rate
+
+    def hold(self, now: float) -> None:
+        """The sim waits for the person (hold-to-run): no steps, and no backlog builds up."""
+        self._last_time = now
+        self._credit = 0.0
 
     def steps_due(self, now: float, human_segment: bool) -> int:
         """Env steps to take this frame (0 unless RUNNING)."""

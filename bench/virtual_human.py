@@ -1,29 +1,25 @@
 """The virtual human: a person at the keyboard, simulated through real pygame key events.
 
 It drives the *real* human guide (:class:`~guides.human.HumanGuide`: a
-:class:`~teleop.keyboard.KeyboardDevice` plus the :class:`~teleop.mapper.CommandMapper`) and
-nothing else: each step a key script decides which keys a person following the scripted
-strategy would hold, posts ``KEYDOWN`` / ``KEYUP`` events with ``pygame.event.post``, pulls the
-queue with ``pygame.event.get()`` and forwards every event to the device, as the app's event
-loop does. The device turns held keys into a :class:`~teleop.command.Command`; the mapper turns
-that into the 28-D action.
+:class:`~teleop.keyboard.KeyboardDevice`, the task-frame assist and the
+:class:`~teleop.mapper.CommandMapper`) and nothing else: each step a key script decides which
+keys the person holds, posts ``KEYDOWN`` / ``KEYUP`` events with ``pygame.event.post``, pulls
+the queue with ``pygame.event.get()`` and forwards every event to the device, as the app's
+event loop does.
 
 The script is limited the way a person is (times are wall-clock seconds; a person gets
-``step_seconds`` per env step, 0.2 s by default: the app's pace for a person, 20 steps/s,
-slowed down twice with the ``-`` key):
+``step_seconds`` per env step while a key is held: the app's hold-to-run pace, 20 steps/s):
 
 * **reaction delay**: it sees the observation of ``reaction_s`` ago (jittered per episode);
 * **key-change rate**: at most ``max_changes_per_s`` key presses/releases per second, with a
   burst of ``burst`` (two hands can press a few keys together);
 * **hold length**: a key stays down (or up) at least ``min_hold_s`` once changed.
 
-The strategy is :class:`~guides.scripted.ScriptedGuide` with ``quantized=True``: its Command
-per step says which palm, twist and wrist keys a keyboard needs and whether Space (grasp) is
-held.
+The strategy is :class:`~bench.person_strategies.AssistedPerson`: palm keys to the handle,
+Space to close, Right until the latch is free, F to pull until the hand lets go.
 
-It proves a person with a keyboard can open the door, and it gives reproducible "human"
-demonstrations: :func:`record_virtual_human_demos` writes a dataset whose steps are
-``Actor.HUMAN`` and whose episodes have ``guide_kind="human"``.
+It gives reproducible "human" demonstrations: :func:`record_virtual_human_demos` writes a
+dataset whose steps are ``Actor.HUMAN`` and whose episodes have ``guide_kind="human"``.
 
 Headless use needs an SDL event queue: :func:`ensure_event_queue` initialises pygame's display
 module (with the ``dummy`` video driver unless one is set), which is all ``pygame.event.post``
@@ -43,31 +39,18 @@ import numpy as np
 import pygame
 from tqdm import tqdm
 
+from bench.person_strategies import MOTION_KEYS, AssistedPerson, KeyStrategy
 from guides.human import HumanGuide
-from guides.scripted import ScriptedConfig, ScriptedGuide
 from sim.door import EPISODE_STEPS, make_door
-from teleop.command import Command
-from teleop.keyboard import PALM_KEYS, KeyboardConfig, KeyboardDevice
+from teleop.keyboard import KeyboardConfig, KeyboardDevice
 from teleop.mapper import CommandMapper, MapperConfig
 
-AXIS_KEYS: dict[tuple[int, int], int] = {
-    (axis, int(sign)): key for key, (axis, sign) in PALM_KEYS.items()
-}
-"""(palm axis, direction +1/-1) -> the key that moves the palm that way."""
-TWIST_KEYS: dict[int, int] = {1: pygame.K_RIGHT, -1: pygame.K_LEFT}
-"""Twist direction -> arrow key."""
-WRIST_KEYS: dict[int, int] = {1: pygame.K_UP, -1: pygame.K_DOWN}
-"""Wrist direction -> arrow key."""
 GRASP_KEY = pygame.K_SPACE
-"""Held to close the grasp."""
-DRIVING_KEYS: frozenset[int] = frozenset(
-    {*AXIS_KEYS.values(), *TWIST_KEYS.values(), *WRIST_KEYS.values(), GRASP_KEY}
-)
+"""Toggles the grasp."""
+DRIVING_KEYS: frozenset[int] = frozenset({*MOTION_KEYS, GRASP_KEY})
 """Every key the virtual human may press."""
 HUMAN_KEYBOARD = KeyboardConfig()
-"""Key rates the virtual human drives with: the keyboard's defaults (0.75 m/s, 6 rad/s). At
-0.25 m/s the scripted strategy cannot reach, unlatch and pull the door within a 200-step
-episode; these are its best keyboard rates (60 % of seeded episodes without a person's limits)."""
+"""Key rates the virtual human drives with: the keyboard's defaults (0.75 m/s, 6 rad/s)."""
 DEMO_SEED = 300_000
 """Seed of the first recorded virtual-human episode (clear of training and eval seeds)."""
 
@@ -76,9 +59,9 @@ DEMO_SEED = 300_000
 class VirtualHumanConfig:
     """How fast and how well the virtual person drives the keyboard."""
 
-    step_seconds: float = 0.2
-    """Wall-clock seconds a person has per env step: 0.2 is the app's pace for a person
-    (20 steps/s) slowed down twice with the - key (5 steps/s, 40 s per episode)."""
+    step_seconds: float = 0.05
+    """Wall-clock seconds a person has per env step while driving: 0.05 is the app's
+    hold-to-run pace for a person (20 steps/s; the sim waits while no key is held)."""
     reaction_s: float = 0.2
     """Reaction delay (s): the script acts on the observation from this long ago."""
     reaction_jitter_s: float = 0.05
@@ -89,8 +72,6 @@ class VirtualHumanConfig:
     """Key changes that may happen at once (the rate's bucket size)."""
     min_hold_s: float = 0.1
     """Shortest time (s) a key stays down, or up, after it changed."""
-    skill: float = 1.0
-    """The scripted strategy's skill (1 = follows the plan exactly; see ScriptedConfig)."""
     seed: int = 0
     """Seed of the jitter and the strategy's noise."""
     keyboard: KeyboardConfig = field(default_factory=lambda: HUMAN_KEYBOARD)
@@ -132,34 +113,16 @@ def ensure_event_queue(headless: bool = True) -> None:
     pygame.display.init()
 
 
-def desired_keys(command: Command, grasp_held: bool) -> frozenset[int]:
-    """The keys that produce ``command`` on a keyboard (palm axes, twist and wrist by sign)."""
-    keys: set[int] = set()
-    for axis, v in enumerate(command.palm_velocity):
-        if v != 0.0:
-            keys.add(AXIS_KEYS[(axis, 1 if v > 0 else -1)])
-    if command.twist != 0.0:
-        keys.add(TWIST_KEYS[1 if command.twist > 0 else -1])
-    if command.wrist != 0.0:
-        keys.add(WRIST_KEYS[1 if command.wrist > 0 else -1])
-    if grasp_held:
-        keys.add(GRASP_KEY)
-    return frozenset(keys)
-
-
 class KeyScript:
-    """Decides the key presses and releases of a person following the scripted strategy.
+    """Turns a strategy's wishes into key presses and releases, limited as a person is.
 
     Args:
-        strategy: A quantized :class:`ScriptedGuide` (only its ``command`` and ``reset`` are
-            used; it never acts).
+        strategy: What the person wants held (:class:`~bench.person_strategies.KeyStrategy`).
         config: The person's limits.
 
     """
 
-    def __init__(self, strategy: ScriptedGuide, config: VirtualHumanConfig) -> None:
-        if not strategy.config.quantized:
-            raise ValueError("the virtual human needs a quantized ScriptedGuide (keys, not rates)")
+    def __init__(self, strategy: KeyStrategy, config: VirtualHumanConfig) -> None:
         self.strategy = strategy
         self.config = config
         self._rng = np.random.default_rng(config.seed)
@@ -169,9 +132,10 @@ class KeyScript:
         self._last_change: dict[int, int] = {}
         self._tokens = float(config.burst)
         self._t = 0
-        self._last_grasp = 0.0
         self.changes = 0
         """Key presses plus releases posted so far (all episodes)."""
+        self.last_want: frozenset[int] = frozenset()
+        """The keys the person wanted held at the last step (before the limits)."""
 
     @property
     def held(self) -> frozenset[int]:
@@ -196,23 +160,27 @@ class KeyScript:
         self._last_change.clear()
         self._tokens = float(cfg.burst)
         self._t = 0
-        self._last_grasp = 0.0
         return releases
 
-    def events(self, obs: np.ndarray) -> list[pygame.event.Event]:
-        """Key events for this step, given the current observation (seen after the delay)."""
+    def events(self, obs: np.ndarray, grasp: float, closed_now: bool) -> list[pygame.event.Event]:
+        """Key events for this step, given the current observation (seen after the delay).
+
+        Args:
+            obs: The observation now (the person acts on the one ``delay`` steps ago).
+            grasp: The grasp level the HUD shows now.
+            closed_now: The grasp toggle as the HUD shows it (the assist may open it).
+
+        """
         self._seen.append(np.array(obs, copy=True))
         delayed = self._seen[0]  # the observation of `delay` steps ago (the first one early on)
-        events = self._limit(self._want(delayed))
+        keys, closed = self.strategy.want(delayed, grasp)
+        want = set(keys)
+        if closed != closed_now and GRASP_KEY not in self._held:
+            want.add(GRASP_KEY)  # a tap toggles the grasp
+        self.last_want = frozenset(want)
+        events = self._limit(self.last_want)
         self._t += 1
         return events
-
-    def _want(self, obs: np.ndarray) -> frozenset[int]:
-        command = self.strategy.command(obs)
-        # The quantized strategy ramps its grasp up while it "holds" Space and down while not.
-        held = command.grasp > self._last_grasp or command.grasp >= 1.0
-        self._last_grasp = command.grasp
-        return desired_keys(command, held)
 
     def _limit(self, want: frozenset[int]) -> list[pygame.event.Event]:
         """Change as many keys toward ``want`` as the rate and hold limits allow."""
@@ -253,7 +221,7 @@ class VirtualHuman:
 
     Args:
         env: The door env (its model and ``dt`` configure the mappers).
-        config: The person's limits and skill.
+        config: The person's limits.
         headless: Use SDL's dummy video driver when no display is initialised.
 
     """
@@ -270,20 +238,10 @@ class VirtualHuman:
         self.device = KeyboardDevice(kb)
         self.device.connect()
         self.guide = HumanGuide(self.device, CommandMapper(model, MapperConfig(dt=dt)), dt=dt)
-        strategy = ScriptedGuide(
-            CommandMapper(model, MapperConfig(dt=dt)),
-            ScriptedConfig(
-                skill=self.config.skill,
-                seed=self.config.seed,
-                quantized=True,
-                key_palm_speed=kb.palm_speed,
-                key_twist_speed=kb.twist_speed,
-                key_grasp_rate=kb.grasp_rate,
-                key_wrist_speed=kb.wrist_speed,
-                dt=dt,
-            ),
-        )
-        self.script = KeyScript(strategy, self.config)
+        rng = np.random.default_rng([self.config.seed, 1])
+        # A person lets go of a key about a reaction time (plus a step) before the target.
+        lead = kb.palm_speed * dt * (self.config.steps(self.config.reaction_s) + 2)
+        self.script = KeyScript(AssistedPerson(margin=max(0.02, lead), rng=rng), self.config)
         self.events_forwarded = 0
         """pygame events pulled from the queue and forwarded to the device (all episodes)."""
 
@@ -296,7 +254,8 @@ class VirtualHuman:
 
     def act(self, obs: np.ndarray) -> np.ndarray:
         """Post this step's key events, forward the queue to the device, return the action."""
-        self._post(self.script.events(obs))
+        grasp = self.guide.last_command.grasp
+        self._post(self.script.events(obs, grasp, self.device.grasp_closed))
         self.pump()
         return self.guide.act(obs)
 
@@ -376,7 +335,7 @@ def run_virtual_human_episodes(
     Args:
         episodes: How many episodes.
         seed: Seed of the first episode.
-        config: The person's limits and skill.
+        config: The person's limits.
         recorder: A :class:`~recordings.writer.DatasetWriter` (or None: nothing written).
         progress: Show a progress bar.
 
@@ -431,7 +390,7 @@ def record_virtual_human_demos(
         out: Dataset directory, e.g. ``recordings/door-vhuman-v0``.
         episodes: How many episodes.
         seed: Seed of the first episode (episode i uses ``seed + i``).
-        config: The person's limits and skill.
+        config: The person's limits.
         append: Add to an existing dataset instead of refusing.
         progress: Show a progress bar.
 

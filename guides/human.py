@@ -1,4 +1,7 @@
-"""The human guide: a teleop device (keyboard or gamepad) plus the Command -> action mapper."""
+"""The human guide: a teleop device, the task-frame assist, the Command -> action mapper.
+
+The device is a keyboard, a gamepad or both; the assist is :mod:`guides.assist`.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from episode.guide import GuideError
+from guides.assist import HumanAssist
 from guides.mapping import mapper_for
 from teleop.command import Command
 from teleop.command_space import encode
@@ -48,16 +52,23 @@ class HumanGuide:
         self.device = device
         self.mapper = mapper
         self.dt = dt
+        self.assist = HumanAssist(dt)
         self.last_command = Command()
+        """The Command of the last step, after the assist (what the mapper got)."""
 
     def reset(self, obs: np.ndarray) -> None:
-        """Start a new episode: the mapper re-anchors its targets on ``obs``."""
+        """Start a new episode (or a takeover): the mapper re-anchors its targets on ``obs``."""
         self.last_command = Command()
         self.mapper.reset(obs)
+        self.assist.reset()
 
     def act(self, obs: np.ndarray) -> np.ndarray:
-        """Map the device's Command for this step to a (28,) action."""
-        self.last_command = self.device.get_action(self.dt)
+        """Map the device's Command for this step, through the assist, to a (28,) action."""
+        self.last_command = self.assist(self.device.get_action(self.dt), obs)
+        if self.assist.released:  # the pull let the door swing: the grasp toggle opens too
+            set_grasp = getattr(self.device, "set_grasp", None)
+            if callable(set_grasp):
+                set_grasp(False)
         return self.mapper(self.last_command, obs)
 
     @property

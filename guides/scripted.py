@@ -288,13 +288,7 @@ class ScriptedGuide:
             self._phase_steps = 0
 
     def _door_will_open(self, v: DoorView) -> bool:
-        """True when the door, let go now, would coast past open (or the arm is at its limit)."""
-        if v.hinge >= RELEASE_MAX_HINGE:
-            return True
-        if v.hinge < RELEASE_MIN_HINGE:
-            return False
-        coast = self._hinge_rate**2 / (2.0 * COAST_DECELERATION)
-        return v.hinge + coast >= RELEASE_COAST or self._hinge_rate < RELEASE_STALL_RATE
+        return door_will_open(v.hinge, self._hinge_rate)
 
     def _plan(self, v: DoorView) -> Plan:
         """The continuous plan for this step's phase."""
@@ -358,6 +352,23 @@ class ScriptedGuide:
             wrist=float(emitted[4]),
             grasp=self._grasp_level,
         )
+
+
+def door_will_open(hinge: float, hinge_rate: float, coast_to: float = RELEASE_COAST) -> bool:
+    """True when the door, let go now, would coast past ``coast_to`` (or the arm is at its limit).
+
+    Args:
+        hinge: Door angle (rad).
+        hinge_rate: Door angular speed (rad/s), from consecutive observations.
+        coast_to: The angle (rad) the door should coast to once let go.
+
+    """
+    if hinge >= RELEASE_MAX_HINGE:
+        return True
+    if hinge < RELEASE_MIN_HINGE:
+        return False
+    coast = hinge_rate**2 / (2.0 * COAST_DECELERATION)
+    return hinge + coast >= coast_to or hinge_rate < RELEASE_STALL_RATE
 
 
 def _rot_y(angle: float) -> np.ndarray:

@@ -53,6 +53,9 @@ class Command:
     """Wrist flexion rate (rad/s); tilts the palm up (+) or down (-)."""
     grasp: float = 0.0
     """Grasp level: 0 = open hand, 1 = full power grasp (all finger synergies closed)."""
+    pull: bool = False
+    """Task-frame help: pull the handle along the door's arc (the human guide turns it into a
+    palm velocity before the mapper, so the recorded Command is plain palm/twist/wrist/grasp)."""
     events: frozenset[TeleopEvent] = field(default_factory=frozenset)
     """Discrete events raised during this step (also available on the device events channel)."""
 

@@ -16,7 +16,8 @@ left stick x / y                      palm x / y (stick forward = toward the doo
 right trigger / left trigger          palm +z / -z (up / down)
 right stick x                         twist
 right stick y                         wrist (stick forward = wrist up)
-A (button 0) held                     grasp closes while held, opens when released
+A (button 0)                          grasp: close / open (a toggle; the fingers ramp)
+X (button 2) held                     pull the handle along the door's arc
 right shoulder (button 5)             TOGGLE_CONTROL (take over / hand back)
 Start (button 7)                      START (start; again: pause / resume)
 Back (button 6)                       RESET
@@ -45,7 +46,8 @@ HELP_LINES: tuple[tuple[str, str], ...] = (
     ("RT / LT", "palm up / down"),
     ("right stick x", "twist the hand"),
     ("right stick y", "wrist up / down"),
-    ("A (hold)", "close the grasp; release to open"),
+    ("A", "close / open the grasp (toggle)"),
+    ("X (hold)", "pull the door open along its arc"),
     ("RB", "take over / hand back (intervention)"),
     ("Start", "start the episode (again: pause / resume)"),
     ("Back", "reset: end this episode, start a new one"),
@@ -64,7 +66,7 @@ class GamepadConfig:
     wrist_speed: float = 1.5
     """Wrist rate (rad/s) at full right-stick y deflection."""
     grasp_rate: float = 4.0
-    """Grasp level change per second: up while A is held, down when released."""
+    """Grasp level change per second of simulated time, toward closed or open (A toggles)."""
     dead_zone: float = 0.15
     """Stick deflections below this magnitude count as zero."""
     axis_left_x: int = 0
@@ -80,7 +82,9 @@ class GamepadConfig:
     axis_right_trigger: int = 5
     """Axis index of the right trigger."""
     button_grasp: int = 0
-    """Button held to grasp (A)."""
+    """Button that toggles the grasp (A)."""
+    button_pull: int = 2
+    """Button held to pull along the door's arc (X)."""
     button_toggle: int = 5
     """Button that takes over / hands back (right shoulder)."""
     button_reset: int = 6
@@ -143,6 +147,7 @@ class GamepadDevice:
         self._buttons: set[int] = set()
         self._rests_at_minus_one: set[int] = set()
         self._grasp = 0.0
+        self._closed = False
         self._events: list[TeleopEvent] = []
         self._step_events: list[TeleopEvent] = []
 
@@ -208,8 +213,7 @@ class GamepadDevice:
         if self._pad is None:
             return Command(events=events)
         cfg = self.config
-        closing = cfg.button_grasp in self._buttons
-        self._grasp += (1.0 if closing else -1.0) * cfg.grasp_rate * dt
+        self._grasp += (1.0 if self._closed else -1.0) * cfg.grasp_rate * dt
         self._grasp = min(1.0, max(0.0, self._grasp))
         up = self._trigger(cfg.axis_right_trigger) - self._trigger(cfg.axis_left_trigger)
         return Command(
@@ -221,7 +225,29 @@ class GamepadDevice:
             twist=cfg.twist_speed * self._stick(cfg.axis_right_x),
             wrist=-cfg.wrist_speed * self._stick(cfg.axis_right_y),
             grasp=self._grasp,
+            pull=cfg.button_pull in self._buttons,
             events=events,
+        )
+
+    def set_grasp(self, closed: bool) -> None:
+        """Set the grasp toggle at once (the human guide lets go when a pull flings the door)."""
+        self._closed = bool(closed)
+        self._grasp = 1.0 if closed else 0.0
+
+    @property
+    def moving(self) -> bool:
+        """A stick, trigger or the pull button is in use, or the fingers are still ramping."""
+        if self._pad is None:
+            return False
+        cfg = self.config
+        sticks = (cfg.axis_left_x, cfg.axis_left_y, cfg.axis_right_x, cfg.axis_right_y)
+        triggers = (cfg.axis_left_trigger, cfg.axis_right_trigger)
+        target = 1.0 if self._closed else 0.0
+        return (
+            any(self._stick(a) != 0.0 for a in sticks)
+            or any(self._trigger(a) > cfg.dead_zone for a in triggers)
+            or cfg.button_pull in self._buttons
+            or self._grasp != target
         )
 
     def get_events(self) -> list[TeleopEvent]:
@@ -258,6 +284,7 @@ class GamepadDevice:
         self._buttons.clear()
         self._rests_at_minus_one.clear()
         self._grasp = 0.0
+        self._closed = False
 
     def _on_axis(self, axis: int, value: float) -> None:
         self._axes[axis] = max(-1.0, min(1.0, value))
@@ -267,8 +294,10 @@ class GamepadDevice:
             self._rests_at_minus_one.add(axis)
 
     def _on_button_down(self, button: int) -> None:
-        self._buttons.add(button)
         cfg = self.config
+        if button == cfg.button_grasp and button not in self._buttons:
+            self._closed = not self._closed
+        self._buttons.add(button)
         event = {
             cfg.button_toggle: TeleopEvent.TOGGLE_CONTROL,
             cfg.button_start: TeleopEvent.START,

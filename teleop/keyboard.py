@@ -14,9 +14,11 @@ key                       effect
 D / A                     palm +x / -x
 W / S                     palm +y / -y (toward / away from the door)
 E / Q                     palm +z / -z (up / down)
-Right / Left arrow        twist + / -
+Right / Left arrow        twist + / - (stops by itself once the latch is free)
 Up / Down arrow           wrist + / -
-Space (hold)              grasp closes while held, opens when released
+Space                     grasp: close / open (a toggle; the fingers ramp)
+F (hold)                  pull the handle along the door's arc (lets go as the door swings)
+Shift (hold)              fine motion: palm, twist and wrist at a quarter of their speed
 Tab                       TOGGLE_CONTROL (take over / hand back)
 Return                    START
 P                         PAUSE
@@ -46,6 +48,17 @@ PALM_KEYS: dict[int, tuple[int, float]] = {
 }
 """Keys that move the palm: key code -> (world axis, direction)."""
 
+GRASP_KEY = pygame.K_SPACE
+"""Toggles the grasp (close / open)."""
+PULL_KEY = pygame.K_f
+"""Held: pull the handle along the door's arc."""
+FINE_KEYS: frozenset[int] = frozenset({pygame.K_LSHIFT, pygame.K_RSHIFT})
+"""Held: fine motion."""
+MOTION_KEYS: frozenset[int] = frozenset(
+    {*PALM_KEYS, pygame.K_RIGHT, pygame.K_LEFT, pygame.K_UP, pygame.K_DOWN, PULL_KEY}
+)
+"""Keys that move the hand while held (the app's hold-to-run pace advances the sim)."""
+
 EVENT_KEYS: dict[int, TeleopEvent] = {
     pygame.K_TAB: TeleopEvent.TOGGLE_CONTROL,
     pygame.K_RETURN: TeleopEvent.START,
@@ -67,9 +80,11 @@ HELP_LINES: tuple[tuple[str, str], ...] = (
     ("D / A", "palm right / left (+x / -x)"),
     ("W / S", "palm toward / away from the door (+y / -y)"),
     ("E / Q", "palm up / down (+z / -z)"),
-    ("Right / Left", "twist the hand + / - (turns the latch)"),
+    ("Right / Left", "twist + / - (turns the latch; stops when it is free)"),
     ("Up / Down", "wrist up / down"),
-    ("Space (hold)", "close the grasp; release to open"),
+    ("Space", "close / open the grasp (toggle)"),
+    ("F (hold)", "pull the door open along its arc"),
+    ("Shift (hold)", "fine motion (a quarter of the speed)"),
     ("Tab", "take over / hand back (intervention)"),
     ("Return", "start the episode (again: pause / resume)"),
     ("P", "pause / resume"),
@@ -92,11 +107,13 @@ class KeyboardConfig:
     """Twist rate (rad/s) while a left/right arrow key is held."""
     wrist_speed: float = 1.5
     """Wrist rate (rad/s) while an up/down arrow key is held."""
-    grasp_rate: float = 4.0
-    """Grasp level change per second: up while Space is held, down when released."""
+    grasp_rate: float = 8.0
+    """Grasp level change per second of simulated time, toward closed or open (Space)."""
+    fine_scale: float = 0.25
+    """Speed factor while Shift is held (fine motion near the handle)."""
 
     def __post_init__(self) -> None:
-        for name in ("palm_speed", "twist_speed", "wrist_speed", "grasp_rate"):
+        for name in ("palm_speed", "twist_speed", "wrist_speed", "grasp_rate", "fine_scale"):
             value = getattr(self, name)
             if not value >= 0.0:
                 raise ValueError(f"KeyboardConfig.{name} must be >= 0, got {value!r}")
@@ -117,6 +134,7 @@ class KeyboardDevice:
         self.is_connected = False
         self._held: set[int] = set()
         self._grasp = 0.0
+        self._closed = False
         self._events: list[TeleopEvent] = []
         self._step_events: list[TeleopEvent] = []
 
@@ -136,12 +154,31 @@ class KeyboardDevice:
         """Forget held keys and open the hand (e.g. at episode start or on focus loss)."""
         self._held.clear()
         self._grasp = 0.0
+        self._closed = False
+
+    def set_grasp(self, closed: bool) -> None:
+        """Set the grasp toggle at once (the human guide lets go when a pull flings the door)."""
+        self._closed = bool(closed)
+        self._grasp = 1.0 if closed else 0.0
+
+    @property
+    def grasp_closed(self) -> bool:
+        """The grasp toggle: True once Space closed the hand (the fingers may still ramp)."""
+        return self._closed
+
+    @property
+    def moving(self) -> bool:
+        """A motion key is held or the fingers are still ramping (the sim runs for a person)."""
+        target = 1.0 if self._closed else 0.0
+        return bool(self._held & MOTION_KEYS) or self._grasp != target
 
     def handle_event(self, event: pygame.event.Event) -> None:
         """Update key state from one forwarded pygame event (others are ignored)."""
         if not self.is_connected:
             return
         if event.type == pygame.KEYDOWN:
+            if event.key == GRASP_KEY and event.key not in self._held:
+                self._closed = not self._closed
             self._held.add(event.key)
             teleop_event = EVENT_KEYS.get(event.key)
             if teleop_event is not None:
@@ -166,14 +203,14 @@ class KeyboardDevice:
         if not dt >= 0.0:
             raise ValueError(f"dt must be >= 0, got {dt!r}")
         cfg = self.config
+        scale = cfg.fine_scale if self._held & FINE_KEYS else 1.0
         palm = [0.0, 0.0, 0.0]
         for key, (axis, sign) in PALM_KEYS.items():
             if key in self._held:
-                palm[axis] += sign * cfg.palm_speed
-        twist = cfg.twist_speed * self._pair(pygame.K_RIGHT, pygame.K_LEFT)
-        wrist = cfg.wrist_speed * self._pair(pygame.K_UP, pygame.K_DOWN)
-        closing = pygame.K_SPACE in self._held
-        self._grasp += (1.0 if closing else -1.0) * cfg.grasp_rate * dt
+                palm[axis] += sign * cfg.palm_speed * scale
+        twist = cfg.twist_speed * scale * self._pair(pygame.K_RIGHT, pygame.K_LEFT)
+        wrist = cfg.wrist_speed * scale * self._pair(pygame.K_UP, pygame.K_DOWN)
+        self._grasp += (1.0 if self._closed else -1.0) * cfg.grasp_rate * dt
         self._grasp = min(1.0, max(0.0, self._grasp))
         events = frozenset(self._step_events)
         self._step_events.clear()
@@ -182,6 +219,7 @@ class KeyboardDevice:
             twist=twist,
             wrist=wrist,
             grasp=self._grasp,
+            pull=PULL_KEY in self._held,
             events=events,
         )
 

@@ -6,6 +6,7 @@ node (the machine has no pad); its events are real pygame events.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,6 +89,40 @@ def test_posted_keys_drive_the_palm_through_the_app_loop(surface, tmp_path):
             assert np.argmax(np.abs(moved)) == axis, (axis, moved)
         assert np.all(app.episodes.track.actors[: app.episodes.track.t] == int(Actor.GUIDE))
         assert app.hud_state().guide_kind == "human"
+    finally:
+        app.shutdown()
+
+
+def test_hold_to_run_the_sim_waits_while_the_person_moves_nothing(surface, tmp_path):
+    app = make_app(surface, tmp_path / "run", guide="human", h=200, fixed_steps_per_frame=0,
+                   guide_rate=500.0)  # fmt: skip
+    try:
+        app.start()
+        post_key(pygame.K_RETURN)
+        frames(app, 2)
+        assert app.session.phase is Phase.RUNNING
+        for _ in range(10):
+            app.frame()
+            time.sleep(0.01)
+        assert runner(app).t == 0  # running, but nobody drives: the clock waits
+        post_key(pygame.K_d)
+        for _ in range(10):
+            app.frame()
+            time.sleep(0.01)
+        moved = runner(app).t
+        assert moved > 0
+        post_key(pygame.K_d, down=False)
+        frames(app, 1)
+        stopped = runner(app).t
+        for _ in range(10):
+            app.frame()
+            time.sleep(0.01)
+        assert runner(app).t == stopped  # let go: it waits again, with no backlog
+        post_key(pygame.K_SPACE)  # closing the fingers runs the clock until they are closed
+        for _ in range(30):
+            app.frame()
+            time.sleep(0.01)
+        assert runner(app).t > stopped
     finally:
         app.shutdown()
 

@@ -67,18 +67,40 @@ def test_keyboard_opposite_keys_cancel_and_focus_loss_releases():
     assert kb.get_action().twist == 0.0
 
 
-def test_keyboard_grasp_ramps_while_space_held():
+def test_keyboard_space_toggles_the_grasp_which_ramps():
     kb = KeyboardDevice(KeyboardConfig(grasp_rate=4.0))
     kb.connect()
     _key(pygame.K_SPACE)
+    _key(pygame.K_SPACE, down=False)  # a tap closes: nothing needs holding
     _pump(kb)
+    assert kb.grasp_closed and kb.moving  # the fingers are still closing
     levels = [kb.get_action(0.01).grasp for _ in range(30)]
     assert levels[0] == pytest.approx(0.04)
-    assert levels[-1] == 1.0
+    assert levels[-1] == 1.0 and not kb.moving
     assert all(b >= a for a, b in itertools.pairwise(levels))
-    _key(pygame.K_SPACE, down=False)
+    _key(pygame.K_SPACE)  # a second tap opens
     _pump(kb)
     assert kb.get_action(0.01).grasp == pytest.approx(0.96)
+    kb.set_grasp(False)  # the human guide lets go at once after a pull
+    assert kb.get_action(0.01).grasp == 0.0 and not kb.grasp_closed
+
+
+def test_keyboard_pull_shift_and_moving():
+    kb = KeyboardDevice(KeyboardConfig(palm_speed=0.8, fine_scale=0.25))
+    kb.connect()
+    assert not kb.moving
+    _key(pygame.K_f)
+    _pump(kb)
+    assert kb.get_action().pull and kb.moving
+    _key(pygame.K_f, down=False)
+    _key(pygame.K_d)
+    _key(pygame.K_LSHIFT)
+    _pump(kb)
+    cmd = kb.get_action()
+    assert not cmd.pull and cmd.palm_velocity[0] == pytest.approx(0.2)
+    _key(pygame.K_d, down=False)
+    _pump(kb)
+    assert not kb.moving  # Shift alone moves nothing: the hold-to-run clock waits
 
 
 def test_keyboard_events_drain_and_ride_on_the_command():

@@ -9,18 +9,15 @@ import pygame
 import pytest
 
 import sim
+from bench.person_strategies import Phase
 from bench.virtual_human import (
     DEMO_SEED,
     DRIVING_KEYS,
-    HUMAN_KEYBOARD,
-    KeyScript,
     VirtualHuman,
     VirtualHumanConfig,
     record_virtual_human_demos,
 )
 from episode.types import Actor
-from guides.mapping import mapper_for
-from guides.scripted import ScriptedConfig, ScriptedGuide
 from recordings.reader import iter_episodes, load_transitions
 
 NO_LIMITS = VirtualHumanConfig(
@@ -28,26 +25,21 @@ NO_LIMITS = VirtualHumanConfig(
 )
 
 
-def test_keys_reproduce_the_quantized_strategy_exactly() -> None:
-    """With a person's limits off, key events through the device give the strategy's actions."""
+def test_the_device_holds_exactly_the_keys_the_person_wants() -> None:
+    """With a person's limits off, the keyboard device sees the strategy's keys every step."""
     env = sim.make_door()
     human = VirtualHuman(env, NO_LIMITS)
-    kb = HUMAN_KEYBOARD
-    reference = ScriptedGuide(
-        mapper_for(env),
-        ScriptedConfig(quantized=True, key_palm_speed=kb.palm_speed,
-                       key_twist_speed=kb.twist_speed, key_wrist_speed=kb.wrist_speed,
-                       key_grasp_rate=kb.grasp_rate, dt=float(env.unwrapped.dt)),
-    )  # fmt: skip
     obs, _ = env.reset(seed=5)
     human.reset(obs)
-    reference.reset(obs)
     forwarded = human.events_forwarded
-    for _ in range(120):
+    phases = set()
+    for _ in range(200):
         action = human.act(obs)
-        np.testing.assert_array_equal(action, reference.act(obs))
+        phases.add(human.script.strategy.phase)
+        assert human.device.held_keys() == human.script.last_want
         obs, *_ = env.step(action)
-    assert human.events_forwarded - forwarded > 20  # the keys really went through the queue
+    assert {Phase.GRASP, Phase.TWIST, Phase.PULL} <= phases
+    assert human.events_forwarded - forwarded > 10  # the keys really went through the queue
     assert pygame.event.get() == []  # the harness drained the queue
     human.close()
 
@@ -57,24 +49,25 @@ def test_a_persons_limits_hold() -> None:
     cfg = VirtualHumanConfig(step_seconds=0.05, reaction_s=0.2, max_changes_per_s=8.0, burst=2,
                              min_hold_s=0.15)  # fmt: skip
     env = sim.make_door()
-    model_mapper = mapper_for(env)
-    strategy = ScriptedGuide(model_mapper, ScriptedConfig(quantized=True))
-    script = KeyScript(strategy, cfg)
     human = VirtualHuman(env, cfg)  # the real guide acts, so the hand moves as with a person
+    script = human.script
     obs, _ = env.reset(seed=1)
-    script.reset(obs)
     human.reset(obs)
     last_change: dict[int, int] = {}
     per_step = []
     for t in range(200):
-        events = script.events(obs)
+        grasp = human.guide.last_command.grasp
+        events = script.events(obs, grasp, human.device.grasp_closed)
+        for event in events:
+            pygame.event.post(event)
+        human.pump()
         per_step.append(len(events))
         for e in events:
             assert e.type in (pygame.KEYDOWN, pygame.KEYUP) and e.key in DRIVING_KEYS
             if e.key in last_change:
                 assert t - last_change[e.key] >= cfg.steps(cfg.min_hold_s)
             last_change[e.key] = t
-        obs, *_ = env.step(human.act(obs))
+        obs, *_ = env.step(human.guide.act(obs))
     assert sum(per_step) > 20  # it does drive
     window = cfg.steps(1.0)  # one second of the person's time
     for t in range(len(per_step) - window):
@@ -93,10 +86,10 @@ def demos(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
 def test_virtual_human_opens_the_door(demos: tuple[Path, object]) -> None:
     _, summary = demos
     assert summary.episodes == 6
-    # it opens the door (late, so not always for D4RL's 25 steps: ever opened is the check)
-    assert any(step is not None for step in summary.first_success_steps), summary
+    # with the assist a person model opens the door in most episodes
+    assert sum(step is not None for step in summary.first_success_steps) >= 3, summary
 
-    assert summary.key_changes > 100
+    assert summary.key_changes > 50
 
 
 def test_demos_are_recorded_as_human_steps(demos: tuple[Path, object]) -> None:
