@@ -91,6 +91,10 @@ class SACConfig:
     actor_delay: int = 0
     """Updates of the critics alone before the actor's first update: the warm-started actor
     acts, unchanged, while the critics learn its value (no early dip from a random critic)."""
+    actor_average: float = 0.0
+    """Polyak rate of an averaged copy of the actor that acts and is evaluated (smooths the
+    update-to-update swings of the policy; 0.005 averages over ~200 actor updates); 0 = the
+    actor itself acts."""
 
     def __post_init__(self) -> None:
         """Fail fast on values that cannot work."""
@@ -118,6 +122,8 @@ class SACConfig:
             raise ValueError(f"n_step must be >= 1, got {self.n_step}")
         if not (math.isfinite(self.bc_weight) and self.bc_weight >= 0.0):
             raise ValueError(f"bc_weight must be >= 0, got {self.bc_weight}")
+        if not 0.0 <= self.actor_average < 1.0:
+            raise ValueError(f"actor_average must be in [0, 1), got {self.actor_average}")
         if self.actor_delay < 0:
             raise ValueError(f"actor_delay must be >= 0, got {self.actor_delay}")
         if self.bc_decay_updates < 0:

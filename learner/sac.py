@@ -312,6 +312,10 @@ class SACAgent:
         )
         self.reference: Actor | None = None
         """The frozen behaviour-cloned actor (IBRL), set by :meth:`set_reference`."""
+        self.actor_avg: Actor | None = (
+            copy.deepcopy(self.actor).requires_grad_(False) if config.actor_average > 0 else None
+        )
+        """The Polyak-averaged actor that acts (``actor_average`` > 0), else None."""
         self._critic_params: list[torch.Tensor] = list(self.critic.parameters())
         self._target_params: list[torch.Tensor] = list(self.critic_target.parameters())
         nan = torch.tensor(math.nan, device=self.device)
@@ -371,6 +375,7 @@ class SACAgent:
             self.actor_optimizer.zero_grad(set_to_none=True)
             (loss_pi + loss_alpha + loss_bc).backward()
             self.actor_optimizer.step()
+            self._average_actor()
             self._actor_stats = (loss_pi.detach(), -log_prob.detach().mean())
             self._bc_stat = loss_bc.detach()
 
@@ -383,6 +388,19 @@ class SACAgent:
         numbers = (loss_q.detach(), loss_pi, alpha, q.detach().mean(), entropy, self._bc_stat)
         stats = torch.stack(numbers).tolist()
         return dict(zip(LOSS_NAMES, stats, strict=True))
+
+    def _average_actor(self) -> None:
+        """Move the averaged actor toward the actor (Polyak), after each actor step."""
+        if self.actor_avg is None:
+            return
+        with torch.no_grad():
+            avg, now = list(self.actor_avg.parameters()), list(self.actor.parameters())
+            torch._foreach_lerp_(avg, now, self.config.actor_average)
+
+    def restart_average(self) -> None:
+        """Start the averaged actor at the actor (after a behaviour-cloning warm start)."""
+        if self.actor_avg is not None:
+            self.actor_avg.load_state_dict(self.actor.state_dict())
 
     def _bc_term(self, demos: Batch | None, q_pi: torch.Tensor) -> torch.Tensor:
         """``w * mean|Q| * mse(tanh(mean(s_demo)), a_demo)``, w fading out (0 without demos)."""
@@ -440,8 +458,9 @@ class SACAgent:
 
     # -- weights out and in -------------------------------------------------------------------
     def actor_state_dict(self) -> dict[str, torch.Tensor]:
-        """A detached CPU copy of the actor's weights (safe to hand to another thread)."""
-        return _copy(self.actor.state_dict())
+        """A detached CPU copy of the acting actor's weights (the averaged one if kept)."""
+        acting = self.actor if self.actor_avg is None else self.actor_avg
+        return _copy(acting.state_dict())
 
     def state_dict(self) -> dict:
         """Everything needed to resume training exactly: networks, optimizers, alpha, RNG."""
@@ -455,6 +474,7 @@ class SACAgent:
                 "critic_target": self.critic_target.state_dict(),
                 "log_alpha": self.log_alpha.detach(),
                 "reference": None if self.reference is None else self.reference.state_dict(),
+                "actor_avg": None if self.actor_avg is None else self.actor_avg.state_dict(),
                 "actor_optimizer": self.actor_optimizer.state_dict(),
                 "critic_optimizer": self.critic_optimizer.state_dict(),
                 "generator": self.generator.get_state(),
@@ -478,6 +498,8 @@ class SACAgent:
             self.set_reference()
             assert self.reference is not None
             self.reference.load_state_dict(state["reference"])
+        if self.actor_avg is not None:  # a state saved without one: start it at the actor
+            self.actor_avg.load_state_dict(state.get("actor_avg") or state["actor"])
         self.critic.load_state_dict(state["critic"])
         self.critic_target.load_state_dict(state["critic_target"])
         with torch.no_grad():

@@ -175,6 +175,7 @@ class LearningParts:
             rng = np.random.default_rng(cfg.seed)
             with torch_threads(cfg.learner.torch_threads):  # oversubscribed OpenMP: 50x slower
                 bc_pretrain(self.agent, self.demos, cfg.bc_steps, rng, loss="mse")
+            self.agent.restart_average()
             if cfg.sac.reference:
                 self.agent.set_reference()
         self.slot = WeightSlot()

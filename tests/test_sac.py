@@ -451,3 +451,29 @@ def test_the_agent_lives_on_the_device_it_is_given():
     assert all(v.device.type == "cpu" for v in agent.actor_state_dict().values())
     with pytest.raises(ValueError, match="not a device"):
         resolve_device("tpu9")
+
+
+def test_the_averaged_actor_acts_and_trails_the_actor():
+    cfg = SACConfig(hidden=16, actor_average=0.1)
+    agent = SACAgent(5, 2, cfg, seed=0)
+    agent.restart_average()
+    assert agent.actor_avg is not None
+    start = {k: v.clone() for k, v in agent.actor.state_dict().items()}
+    g = torch.Generator().manual_seed(0)
+    batch = Batch(
+        obs=torch.randn(32, 5, generator=g), actions=torch.rand(32, 2, generator=g) * 2 - 1,
+        rewards=torch.randn(32, generator=g), next_obs=torch.randn(32, 5, generator=g),
+        discounts=torch.full((32,), 0.99), mc_returns=torch.full((32,), -1e9),
+    )  # fmt: skip
+    for _ in range(5):
+        agent.update(batch)
+    acting = agent.acting_state()["actor"]
+    now = agent.actor.state_dict()
+    for key in start:  # strictly between where it started and where the actor is now
+        moved, full = (acting[key] - start[key]).norm(), (now[key] - start[key]).norm()
+        assert 0 < moved < full
+    restored = SACAgent(5, 2, cfg, seed=1)
+    restored.load_state_dict(agent.state_dict())
+    assert all(torch.equal(restored.acting_state()["actor"][k], acting[k]) for k in acting)
+    with pytest.raises(ValueError, match="actor_average"):
+        SACConfig(actor_average=1.0)
