@@ -394,7 +394,8 @@ class SACAgent:
         if self.actor_avg is None:
             return
         with torch.no_grad():
-            avg, now = list(self.actor_avg.parameters()), list(self.actor.parameters())
+            avg: list[torch.Tensor] = list(self.actor_avg.parameters())
+            now: list[torch.Tensor] = list(self.actor.parameters())
             torch._foreach_lerp_(avg, now, self.config.actor_average)
 
     def restart_average(self) -> None:
