@@ -133,12 +133,14 @@ class EpisodeController:
         self._switch_if_waiting()
 
     def poll_assist(self) -> None:
-        """Announce a newly trained imitation guide; take it at once if nothing runs yet."""
+        """Announce a newly trained imitation guide; it waits for the person's I.
+
+        It then guides from the next episode: the one they are about to start is never replaced.
+        """
         news = self.assist.news()
         if news is not None:
             log.info("%s", news)
             self.window.message = news
-            self._switch_if_waiting()
 
     def _switch_if_waiting(self) -> None:
         base_kind = str(getattr(self.guide(self.guide_spec), "kind", ""))

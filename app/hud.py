@@ -54,7 +54,7 @@ class RecordingView:
     dataset: str = ""
     """Dataset directory name (empty: not recording)."""
     episodes: int = 0
-    """Episodes written and flushed."""
+    """Episodes in the dataset, written and flushed (earlier sessions' included)."""
     steps: int = 0
     """Steps in them."""
     error: str | None = None

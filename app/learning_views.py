@@ -77,8 +77,8 @@ def recording_view(session: LearningSession) -> RecordingView | None:
     err = rec.error
     return RecordingView(
         dataset=str(session.options.dataset),
-        episodes=rec.episodes_written,
-        steps=rec.steps_written,
+        episodes=rec.dataset_episodes,  # the dataset's, so a resumed session shows them all
+        steps=rec.dataset_steps,
         error=f"{type(err).__name__}: {err}" if err is not None else None,
     )
 

@@ -9,9 +9,11 @@ pygame, no sim) so it can be tested on its own. The app feeds it every step
    and human steps go to an :class:`~guides.imitation.ImitationTrainer`. Once ``after``
    demonstrations (of at least ``min_demo_steps`` steps each) are in, the trainer starts in
    the background; each later demonstration is added and another round requested.
-2. When the trainer's first guide is ready, :meth:`DaggerLoop.guide` hands it out at the next
-   episode boundary (the app never swaps a guide mid-episode), and from then on its newest
-   version; :meth:`DaggerLoop.toggle` switches back to the teacher and again to imitation.
+2. When the trainer's first guide is ready the loop *asks* (:meth:`DaggerLoop.news`); the
+   person accepts with one key (:meth:`DaggerLoop.toggle`), and from the next episode boundary
+   :meth:`DaggerLoop.guide` hands it out, then always its newest version (the app never swaps
+   a guide mid-episode, nor replaces an episode the person is about to start); the same key
+   switches back to the teacher.
 3. In an episode the imitation guide led, every HUMAN step (the person took over) is a
    correction: at the episode's end they join the training data (``add_interventions``) and a
    retrain is requested, as in DAgger's aggregation. The new version is used from the next
@@ -127,7 +129,6 @@ class DaggerLoop:
         """The imitation guide takes the teacher's turn (once one is ready)."""
         self.in_use = 0
         """Version handed out for the episode running now (0: none)."""
-        self._auto = True  # switch to the first guide by itself, unless the user chose
         self._handed: ImitationGuide | None = None
         self._announced = 0
         self._closed = False
@@ -189,8 +190,6 @@ class DaggerLoop:
 
         """
         version, latest = self.trainer.latest()
-        if latest is not None and self._auto:
-            self.active, self._auto = True, False
         if not self.active or latest is None or base_kind not in self.config.teachers:
             self.in_use, self._handed = 0, None
             return None
@@ -202,8 +201,7 @@ class DaggerLoop:
         if not self.enabled:
             return False
         version, latest = self.trainer.latest()
-        wanted = self.active or (self._auto and latest is not None)
-        if latest is None or not wanted or base_kind not in self.config.teachers:
+        if latest is None or not self.active or base_kind not in self.config.teachers:
             return self.in_use != 0
         return version != self.in_use
 
@@ -219,7 +217,6 @@ class DaggerLoop:
         version, latest = self.trainer.latest()
         if latest is None:
             return f"no imitation guide yet ({self.progress()})"
-        self._auto = False
         self.active = not self.active
         who = f"imitation v{version}" if self.active else " / ".join(self.config.teachers)
         return f"next episode: guide {who} (I switches back)"
@@ -230,7 +227,9 @@ class DaggerLoop:
         if latest is None or version == self._announced:
             return None
         self._announced = version
-        return f"imitation v{version} ready: it guides from the next episode"
+        if self.active:
+            return f"imitation v{version} ready: it guides from the next episode"
+        return f"imitation v{version} ready: press I to let it guide (from the next episode)"
 
     def label(self, guide: object) -> str | None:
         """``imitation vN`` if ``guide`` is the one this loop handed out, else None."""
@@ -251,7 +250,7 @@ class DaggerLoop:
             after=self.config.after,
             version=s.version,
             in_use=self.in_use,
-            active=self.active or (self._auto and s.version > 0),
+            active=self.active,
             samples=s.samples,
             intervention_samples=s.intervention_samples,
             training=s.training,

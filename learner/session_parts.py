@@ -178,7 +178,7 @@ class LearningParts:
             self.agent.restart_average()
             if cfg.sac.reference:
                 self.agent.set_reference()
-        self.slot = WeightSlot()
+        self.slot = WeightSlot(start=int((saved or {}).get("weight_version", 0)))
         if self.agent is not None:
             self.slot.publish(self.agent.acting_state())
         episodes = Counters.from_checkpoint(saved).episodes

@@ -42,9 +42,10 @@ from learner.sac import SACAgent
 class WeightSlot:
     """Latest-only mailbox for actor weights: ``publish`` replaces, ``latest`` reads; one lock."""
 
-    def __init__(self) -> None:
+    def __init__(self, start: int = 0) -> None:
+        """A slot whose first publish is version ``start + 1`` (a resumed run goes on)."""
         self._lock = threading.Lock()
-        self._version = 0
+        self._version = int(start)
         self._state: dict | None = None
 
     def publish(self, actor_state: dict) -> int:

@@ -159,7 +159,7 @@ class DatasetWriter:
         self._obs_space: gym.spaces.Box = state.observation_space
         self._act_space: gym.spaces.Box = state.action_space
         self._next_id = self._first_id = state.total_episodes
-        self._total_steps = state.total_steps
+        self._total_steps = self._first_steps = state.total_steps
         self._created = state.created
         self._metadata = read_metadata(self._paths)  # sound now: created, or repaired
         self._obs_shape = tuple(self._obs_space.shape)
@@ -190,6 +190,11 @@ class DatasetWriter:
     def dataset_episodes(self) -> int:
         """Episodes the dataset holds on disk: those it had when opened plus those written."""
         return self._first_id + self._episodes_written
+
+    @property
+    def dataset_steps(self) -> int:
+        """Steps the dataset holds on disk: those it had when opened plus those written."""
+        return self._first_steps + self._steps_written
 
     @property
     def steps_written(self) -> int:

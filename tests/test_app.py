@@ -323,8 +323,9 @@ def test_app_keys_switch_guide_and_pin_h_before_the_episode_starts(surface, tmp_
 
 
 def test_imitation_guide_learns_from_your_demos_and_your_takeovers(surface, tmp_path):
-    """K human episodes -> background training -> the guide switches at an episode boundary;
-    the person's takeovers in imitation-guided episodes are aggregated and retrained (DAgger)."""
+    """K human episodes -> background training -> the app asks, the person accepts (I), the
+    guide switches at the next boundary; the person's takeovers in imitation-guided episodes
+    are aggregated and retrained (DAgger)."""
     from recordings.reader import iter_episodes
 
     run_dir = tmp_path / "run"
@@ -343,9 +344,12 @@ def test_imitation_guide_learns_from_your_demos_and_your_takeovers(surface, tmp_
         assert status.training or status.version == 1
         assert trainer.wait(timeout=120)
         frames(app, 1)
-        assert "v1 ready" in app.session.message
+        assert "v1 ready: press I" in app.session.message  # it asks; nothing switches by itself
         assert runner(app).guide is app.human and 0 < runner(app).t < 200  # not mid-episode
         post_key(pygame.K_w, down=False)
+        post_key(pygame.K_i)  # accepted
+        frames(app, 1)
+        assert runner(app).guide is app.human  # this episode stays the person's
         while len(app.episodes.plot.hs) < 3:
             app.frame()
         assert runner(app).guide is not app.human and runner(app).t == 0  # at the boundary

@@ -187,7 +187,9 @@ def test_dagger_loop_trains_after_k_demos_switches_and_aggregates_interventions(
     status = loop.status()
     assert status.started and (status.training or status.version == 1)
     assert loop.trainer.wait(timeout=120)
-    assert loop.news() is not None and loop.news() is None  # announced once
+    assert "press I" in (loop.news() or "") and loop.news() is None  # it asks, once
+    assert not loop.switch_due("scripted") and loop.guide("scripted") is None  # not by itself
+    assert "imitation v1" in loop.toggle()  # the person accepts
     assert loop.switch_due("scripted") and not loop.switch_due("human")
     assert loop.guide("human") is None  # stands in for a teacher only
     guide = loop.guide("scripted")

@@ -10,7 +10,7 @@ import pytest
 import launch
 import sim
 from app.config import AppConfig
-from app.learning_views import session_settings
+from app.learning_views import recording_view, session_settings
 from guides.registry import make_guide
 from learner.checkpoint import load_checkpoint
 from learner.collect import collect_episodes, collect_session
@@ -89,15 +89,21 @@ def test_app_and_train_write_the_same_run_directory_format(run_dirs, capsys):
 def test_resume_from_an_app_run_and_from_a_train_run(run_dirs, tmp_path):
     app_dir, train_dir = run_dirs
     # The app again with the same --run-dir: the session goes on where it stopped.
+    saved_version = load_checkpoint(app_dir)["weight_version"]
     resumed = app_session(app_dir)
     try:
         assert resumed.counters.episodes == 1 and resumed.env_steps == 200
         assert len(resumed.history) == 1  # the app's h plot comes back
         assert len(resumed.online) >= 200  # refilled from door-app-v0
         assert resumed.next_seed() == episode_seed(0, 1)  # seeds go on, they do not repeat
+        assert resumed.parts.slot.version > saved_version  # weight versions go on too
+        view = recording_view(resumed)  # the HUD's RECORDING counts the dataset, not 0
+        assert view is not None and (view.episodes, view.steps) == (1, 200)
         run_episodes(resumed, 1)
     finally:
         assert resumed.close() == []
+    versions = [e.weight_version for e in iter_episodes(app_dir / APP_DATASET)]
+    assert versions == sorted(versions) and versions[1] > versions[0]
     assert load_checkpoint(app_dir)["counters"]["episodes"] == 2
     assert len(load_checkpoint(app_dir)["history"]["hs"]) == 2
 
