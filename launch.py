@@ -56,7 +56,7 @@ def parse(argv: list[str]) -> Any:
     captured = io.StringIO()
     try:
         with contextlib.redirect_stderr(captured):
-            return tyro.cli(union, args=argv, prog="launch.py", description=__doc__.splitlines()[0])
+            return tyro.cli(union, args=argv, prog=prog_name(), description=__doc__.splitlines()[0])
     except SystemExit as e:
         if e.code not in (0, None):
             print(f"error: {condense_tyro_error(captured.getvalue())}", file=sys.stderr)
@@ -66,7 +66,14 @@ def parse(argv: list[str]) -> Any:
 
 
 _BOX_CHARS = "│╭╮╰╯─- "
-_HELP_HINT = re.compile(r"(launch\.py(?: \S+)* --help)")
+_HELP_HINT = re.compile(r"((?:launch\.py|jumpstart)(?: \S+)* --help)")
+
+
+def prog_name() -> str:
+    """``jumpstart`` when run as the console script, else ``launch.py`` (for help and errors)."""
+    return "jumpstart" if os.path.basename(sys.argv[0]) == "jumpstart" else "launch.py"
+
+
 _NESTED = re.compile(r"Error parsing __tyro-dummy-inner__\.(\w+): ")
 
 
@@ -173,5 +180,10 @@ def os_error_line(e: OSError) -> str:
     return f"{where}{what} (choose a writable directory with free space)"
 
 
-if __name__ == "__main__":
+def console_main() -> None:
+    """The ``jumpstart`` console script (``pip install`` puts it on the PATH)."""
     sys.exit(main())
+
+
+if __name__ == "__main__":
+    console_main()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import getpass
 import json
 import os
 from dataclasses import dataclass, field
@@ -45,6 +46,15 @@ class DatasetState:
     """Crash leftovers repaired on opening."""
 
 
+REF_MIN_SCORE = -200.0
+"""Minari's ``ref_min_score``: the return of an episode whose door never opens."""
+REF_MAX_SCORE = 0.0
+"""Minari's ``ref_max_score``: the best return (the door open from the first step)."""
+REQUIREMENTS = ("jumpstart-teleop", "gymnasium-robotics==1.4.2", "mujoco==4.0.0")
+"""What ``minari.load_dataset(...).recover_environment()`` needs installed (Minari's
+``requirements``): the project registers the env, Gymnasium-Robotics has its physics."""
+
+
 def root_attrs(
     paths: DatasetPaths,
     spaces: tuple[gym.spaces.Box, gym.spaces.Box],
@@ -64,9 +74,16 @@ def root_attrs(
     # an env spec that is not serializable is left out: Minari then uses the spaces alone
     with contextlib.suppress(gym.error.Error, TypeError, ValueError):
         attrs["env_spec"] = gym.spec(env_id).to_json()
-    if author:
-        attrs["author"] = author
+    attrs["author"] = author or default_author()
     return attrs
+
+
+def default_author() -> str:
+    """The author of a dataset recorded without ``--author``: the OS user."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (a container's arbitrary uid)
+        return "unknown"
 
 
 def build_metadata(
@@ -93,6 +110,10 @@ def build_metadata(
     }
     if "env_spec" in attrs:
         meta["env_spec"] = str(attrs["env_spec"])
+    # The door-binary return is in [-200, 0]: minari.get_normalized_score(ds, returns) gives
+    # our normalized score / 100 (the percent of steps with the door open).
+    meta["ref_min_score"], meta["ref_max_score"] = REF_MIN_SCORE, REF_MAX_SCORE
+    meta["requirements"] = list(REQUIREMENTS)
     if "author" in attrs:
         meta["author"] = [str(attrs["author"])]
     return meta

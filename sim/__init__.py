@@ -1,9 +1,10 @@
 """The door: a registered Gymnasium env with the D4RL door-binary reward, and its renderer.
 
-``JumpStart/DoorBinary-v0`` is registered when :mod:`sim.door` is first imported, which
-any use of ``sim.ENV_ID``, ``sim.make_door``, ... does. The door module is loaded lazily so cheap
-imports such as :mod:`sim.errors` (used by every CLI config) do not pull in MuJoCo and
-Gymnasium-Robotics: ``launch.py --help`` stays instant.
+``import sim`` registers ``JumpStart/DoorBinary-v0`` with Gymnasium (:mod:`sim.registration`),
+so ``gymnasium.make("JumpStart/DoorBinary-v0")`` works after it. The door module itself is
+loaded lazily, on the first use of ``sim.make_door``, ``sim.OBS_DIM``, ..., so cheap imports
+such as :mod:`sim.errors` (used by every CLI config) do not pull in MuJoCo and
+Gymnasium-Robotics: ``launch.py --help`` stays quick.
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ import importlib
 from typing import Any
 
 from sim.errors import UserError
+from sim.registration import ENV_ID, EPISODE_STEPS, register
+
+register()
 
 _DOOR_NAMES = (
     "ACT_DIM",
-    "ENV_ID",
-    "EPISODE_STEPS",
     "OBS_DIM",
     "SUCCESS_HINGE_ANGLE",
     "SUCCESS_OPEN_STEPS",
@@ -24,15 +26,12 @@ _DOOR_NAMES = (
     "episode_success",
     "make_door",
     "normalized_score",
-    "register",
 )
 
-__all__ = [*_DOOR_NAMES, "UserError"]
+__all__ = [*_DOOR_NAMES, "ENV_ID", "EPISODE_STEPS", "UserError", "register"]
 
 
 def __getattr__(name: str) -> Any:
     if name in _DOOR_NAMES:
-        door = importlib.import_module("sim.door")
-        door.register()
-        return getattr(door, name)
+        return getattr(importlib.import_module("sim.door"), name)
     raise AttributeError(f"module 'sim' has no attribute {name!r}")

@@ -7,7 +7,7 @@ episode's return is minus the number of steps with the door not yet open.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import farama_notifications
 import gymnasium as gym
@@ -20,11 +20,7 @@ farama_notifications.notifications.pop("gymnasium_robotics", None)
 
 from gymnasium_robotics.envs.adroit_hand.adroit_door import AdroitHandDoorEnv  # noqa: E402
 
-ENV_ID = "JumpStart/DoorBinary-v0"
-"""The registered Gymnasium id of the door with the binary reward."""
-
-EPISODE_STEPS = 200
-"""Steps per episode (dt = 0.01 s each, so 2 s of simulated time)."""
+from sim.registration import ENV_ID, EPISODE_STEPS, register  # noqa: E402
 
 OBS_DIM = 39
 """Observation size: qpos[1:28], latch, hinge, palm xyz, handle xyz, palm - handle, open flag."""
@@ -52,8 +48,15 @@ OBS_OPEN_FLAG = 38
 class DoorBinaryEnv(AdroitHandDoorEnv):
     """``AdroitHandDoor-v1`` with reward ``success - 1`` and ``info["success"]`` as a bool.
 
-    Everything else (observation, action, door randomization, rendering) is the base env's.
+    Everything else (observation, action, door randomization, rendering) is the base env's,
+    except that it offers the offscreen render modes only: ``human`` opens a GLFW window that
+    aborts the process where there is no display (``check_env`` tries every listed mode).
     """
+
+    metadata: ClassVar[dict[str, Any]] = {
+        **AdroitHandDoorEnv.metadata,
+        "render_modes": ["rgb_array", "depth_array"],
+    }
 
     def step(self, a: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         """Step the base env and replace its reward with the door-binary one."""
@@ -81,16 +84,6 @@ def episode_success(open_steps: int) -> bool:
 
     """
     return int(open_steps) >= SUCCESS_OPEN_STEPS
-
-
-def register() -> None:
-    """Register ``JumpStart/DoorBinary-v0`` (idempotent)."""
-    if ENV_ID not in gym.registry:
-        gym.register(
-            id=ENV_ID,
-            entry_point="sim.door:DoorBinaryEnv",
-            max_episode_steps=EPISODE_STEPS,
-        )
 
 
 def make_door(render_mode: str | None = None, **kwargs: Any) -> gym.Env:

@@ -81,6 +81,15 @@ def test_collect_command_end_to_end(tmp_path, capsys):
     dataset = minari.load_dataset("door-scripted-v0")
     assert dataset.total_episodes == 3 and dataset.total_steps == 600
     assert all(ep.infos["actor"][1:].tolist() == [0] * 200 for ep in dataset)
+    # self-describing: our score through Minari's own helper, the env back from the metadata
+    scores = minari.get_normalized_score(dataset, np.array([-200.0, -50.0, 0.0]))
+    np.testing.assert_allclose(scores, [0.0, 0.75, 1.0])
+    env = dataset.recover_environment()
+    assert env.spec is not None and env.spec.id == "JumpStart/DoorBinary-v0"
+    assert env.observation_space.shape == (39,)
+    env.close()
+    meta = dataset.storage.metadata
+    assert meta["author"] and "jumpstart-teleop" in meta["requirements"]
 
 
 @pytest.mark.parametrize(

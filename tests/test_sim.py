@@ -92,3 +92,22 @@ def test_renderer_exits_cleanly(backend):
     )
     assert proc.returncode == 0, proc.stderr
     assert "Exception" not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+
+
+def test_gym_make_works_after_a_plain_import_sim_and_check_env_passes():
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    code = (
+        "import sim, gymnasium as gym\n"
+        "from gymnasium.utils.env_checker import check_env\n"
+        "env = gym.make('JumpStart/DoorBinary-v0')\n"
+        "check_env(env.unwrapped)\n"
+        "check_env(gym.make('JumpStart/DoorBinary-v0', render_mode='rgb_array').unwrapped)\n"
+        "print('ok', env.observation_space.shape)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 0 and "ok (39,)" in done.stdout, done.stderr[-2000:]
