@@ -73,7 +73,9 @@ class EpisodeController:
         self.track = EpisodeTrack()
         self.assist = _dagger_loop(cfg)
         """When the imitation guide trains and takes over (off with --imitate-after 0)."""
-        self.learning.add_step_observer(lambda tr: self.track.record(tr.t, tr.actor, tr.success))
+        self.learning.add_step_observer(
+            lambda tr: self.track.record(tr.t, tr.actor, tr.success, tr.next_obs)
+        )
         self.learning.add_step_observer(self.assist.on_step)
         self.learning.add_episode_observer(self.assist.on_episode_end)
         self.pinned_h: int | None = cfg.h
@@ -211,7 +213,9 @@ class EpisodeController:
         return self.window.human_in_control or self.runner.next_actor is Actor.GUIDE
 
     def actor_now(self) -> Actor:
-        """Who acts at the next step."""
+        """Who acts at the next step; once the episode is over, who took its last step."""
+        if self.runner.done and self.track.t > 0:
+            return Actor(int(self.track.actors[self.track.t - 1]))
         return Actor.HUMAN if self.window.human_in_control else self.runner.next_actor
 
     def human_acting(self) -> bool:

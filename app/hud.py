@@ -13,6 +13,7 @@ import numpy as np
 import pygame
 
 from app import theme
+from app.overlay import wrap_text
 from app.plot import HorizonPlot
 from app.session import Phase
 from app.theme import Fonts, TextCache
@@ -316,7 +317,7 @@ class Hud:
             t.blit(surface, "off", f.body, theme.DIM, (r.x, y))
             return y + 20, True
         if view.error:
-            for line in _wrap(f"FAILED: {view.error}", f.small, r.w, 3):
+            for line in wrap_text(f"FAILED: {view.error}", f.small, r.w, 3):
                 t.blit(surface, line, f.small, theme.ERROR, (r.x, y))
                 y += 16
             return y, True
@@ -481,39 +482,3 @@ class Hud:
             t.blit(surface, what, f.small, theme.DIM, (r.x + key_w, y + 1))
             y += 19
         return y
-
-
-def draw_view_frame(
-    surface: pygame.Surface,
-    rect: pygame.Rect,
-    actor: Actor,
-    banner: str,
-    fonts: Fonts,
-    text: TextCache,
-) -> None:
-    """Outline the view in the colour of who acts, with an optional banner at its top."""
-    pygame.draw.rect(surface, theme.ACTOR_COLORS[actor], rect, 4)
-    if banner:
-        label = text.render(banner, fonts.big, theme.TEXT)
-        box = label.get_rect(center=(rect.centerx, rect.y + 36)).inflate(28, 14)
-        shade = pygame.Surface(box.size, pygame.SRCALPHA)
-        shade.fill((10, 11, 14, 190))
-        surface.blit(shade, box)
-        surface.blit(label, label.get_rect(center=box.center))
-
-
-def _wrap(text: str, font: pygame.font.Font, width: int, max_lines: int) -> list[str]:
-    words, lines, line = text.split(), [], ""
-    for word in words:
-        trial = f"{line} {word}".strip()
-        if font.size(trial)[0] <= width or not line:
-            line = trial
-        else:
-            lines.append(line)
-            line = word
-    if line:
-        lines.append(line)
-    if len(lines) > max_lines:
-        lines = lines[:max_lines]
-        lines[-1] = lines[-1][: max(0, len(lines[-1]) - 1)] + "…"
-    return lines

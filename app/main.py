@@ -36,8 +36,9 @@ from app.camera import OrbitCamera
 from app.config import AppConfig
 from app.devices import DeviceHub
 from app.episodes import EpisodeController
-from app.hud import DoorGauges, Hud, HudState, LearnerView, RecordingView, draw_view_frame
+from app.hud import DoorGauges, Hud, HudState, LearnerView, RecordingView
 from app.layout import panel_rect, timeline_rect, view_rect
+from app.overlay import draw_view_frame
 from app.scene_view import SceneView
 from app.session import Pacing, Phase, Session
 from app.theme import Fonts, TextCache

@@ -33,8 +33,9 @@ import pygame
 from app import theme
 from app.camera import SCENE_VIEW, OrbitCamera
 from app.config import ReplayConfig
-from app.hud import Hud, ReplayState, draw_view_frame
+from app.hud import Hud, ReplayState
 from app.layout import frame_to_surface, panel_rect, timeline_rect, view_rect, window_size
+from app.overlay import draw_view_frame
 from app.plot import HorizonPlot
 from app.theme import Fonts, TextCache
 from app.timeline import EpisodeTrack, draw_timeline
@@ -228,7 +229,7 @@ class ReplayViewer:
         self.restorer.start_episode(ep.seed, ep.observations[0])
         self.track.reset(ep.h, steps=len(ep), plan_explorer=True)
         for t, (actor, ok) in enumerate(zip(ep.actor, ep.step_success, strict=True)):
-            self.track.record(t, Actor(int(actor)), bool(ok))
+            self.track.record(t, Actor(int(actor)), bool(ok), ep.observations[t + 1])
         self.seek(0)
 
     def seek(self, step: int) -> None:

@@ -15,8 +15,17 @@ import pygame
 
 from app import theme
 from app.theme import Fonts, TextCache
+from episode.milestones import REACH_DISTANCE, UNLATCH_LATCH
 from episode.types import Actor
-from sim.door import EPISODE_STEPS, episode_success
+from sim.door import (
+    EPISODE_STEPS,
+    OBS_HINGE,
+    OBS_LATCH,
+    OBS_PALM_TO_HANDLE,
+    SUCCESS_HINGE_ANGLE,
+    SUCCESS_OPEN_STEPS,
+    episode_success,
+)
 
 NOT_YET = -1
 """Actor code of a step not taken yet."""
@@ -42,6 +51,16 @@ class EpisodeTrack:
     """Steps after which the door was open (D4RL's success needs 25)."""
     plan_explorer: bool = True
     """Steps at and after ``h`` are the explorer's (False: the guide acts the whole episode)."""
+    reached_at: int | None = None
+    """Step (1-based) at which the palm first reached the handle (from observations)."""
+    unlatched_at: int | None = None
+    """Step (1-based) at which the latch first came free (from observations)."""
+    latch_max: float = 0.0
+    """Largest latch angle seen (rad)."""
+    hinge_max: float = 0.0
+    """Largest door angle seen (rad)."""
+    observed: bool = False
+    """Observations came with the steps (so the banner can say how far the task came)."""
 
     def reset(self, h: int, steps: int = EPISODE_STEPS, plan_explorer: bool = True) -> None:
         """Start a new episode."""
@@ -49,9 +68,15 @@ class EpisodeTrack:
         self.open_now, self.open_steps = False, 0
         self.plan_explorer = plan_explorer
         self.actors = np.full(steps, NOT_YET, np.int8)
+        self.reached_at = self.unlatched_at = None
+        self.latch_max = self.hinge_max = 0.0
+        self.observed = False
 
-    def record(self, t: int, actor: Actor, success: bool) -> None:
-        """Note that ``actor`` took step ``t`` and whether the door was open after it."""
+    def record(self, t: int, actor: Actor, success: bool, obs: np.ndarray | None = None) -> None:
+        """Note that ``actor`` took step ``t`` and whether the door was open after it.
+
+        ``obs`` (the observation after the step, when given) tells how far the task came.
+        """
         if not 0 <= t < self.steps:
             raise ValueError(f"step {t} outside the episode's {self.steps} steps")
         self.actors[t] = int(actor)
@@ -60,14 +85,47 @@ class EpisodeTrack:
             self.opened_at = t + 1
         self.open_now = bool(success)
         self.open_steps += int(success)
+        if obs is not None:
+            self._progress(t + 1, np.asarray(obs, dtype=np.float64).reshape(-1))
+
+    def _progress(self, steps_taken: int, o: np.ndarray) -> None:
+        self.observed = True
+        latch, hinge = float(o[OBS_LATCH]), float(o[OBS_HINGE])
+        self.latch_max, self.hinge_max = max(self.latch_max, latch), max(self.hinge_max, hinge)
+        if self.reached_at is None and np.linalg.norm(o[OBS_PALM_TO_HANDLE]) < REACH_DISTANCE:
+            self.reached_at = steps_taken
+        if self.unlatched_at is None and latch > UNLATCH_LATCH:
+            self.unlatched_at = steps_taken
 
     def verdict(self) -> str:
-        """The end-of-episode banner: success (D4RL), open at the end, shut again, or shut."""
-        if self.opened_at is None:
-            return "Episode over: the door stayed shut"
-        if episode_success(self.open_steps):
-            return "Door open!" if self.open_now else "Success, but the door shut again"
-        return "Door opened briefly" if not self.open_now else "Door open (too late to count)"
+        """The end-of-episode banner: what happened (D4RL's success or not), and why."""
+        at, n = self.opened_at, self.open_steps
+        if at is None:
+            return f"The door stayed shut: {self._why_shut()}"
+        if episode_success(n):
+            if self.open_now:
+                return f"Door open! (opened at step {at})"
+            return f"Success, but the door shut again (opened at step {at}, open {n} steps)"
+        short = f"open {n} of the {SUCCESS_OPEN_STEPS} steps that count"
+        if self.open_now:
+            return f"Door open at step {at}, too late to count ({short})"
+        return f"Door opened briefly at step {at} ({short})"
+
+    def _why_shut(self) -> str:
+        """How far a shut door came: the latch, the hinge (from the observations seen)."""
+        if self.unlatched_at is not None:
+            return (
+                f"latch freed at step {self.unlatched_at}, the door reached "
+                f"{self.hinge_max:.2f} rad of {SUCCESS_HINGE_ANGLE}"
+            )
+        if self.reached_at is not None:
+            return (
+                f"handle reached at step {self.reached_at}, the latch turned "
+                f"{self.latch_max:.2f} rad of the {UNLATCH_LATCH} that free it"
+            )
+        if not self.observed:
+            return "the episode is over"  # no observations were given (nothing to explain)
+        return "the hand never reached the handle"
 
     def planned(self, t: int) -> Actor:
         """Who is planned to act at step ``t``."""

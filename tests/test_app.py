@@ -127,6 +127,18 @@ def test_hold_to_run_the_sim_waits_while_the_person_moves_nothing(surface, tmp_p
         app.shutdown()
 
 
+def test_an_episode_the_guide_took_whole_ends_with_the_guides_badge(surface, tmp_path):
+    app = make_app(surface, tmp_path / "run", guide="scripted", h=200, h1=150,
+                   episode_pause_s=30.0, fixed_steps_per_frame=50)  # fmt: skip
+    try:
+        app.start()
+        while app.session.phase is not Phase.EPISODE_DONE:
+            app.frame()
+        assert runner(app).t == 200 and app.hud_state().actor is Actor.GUIDE
+    finally:
+        app.shutdown()
+
+
 def test_handover_at_h_and_an_override_is_an_intervention(surface, tmp_path):
     from recordings.reader import read_one
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from app.session import Pacing, Phase, Session
@@ -127,13 +128,45 @@ def test_the_end_banner_tells_open_from_opened_and_shut_again():
     assert "stayed shut" in track.verdict()
     for t in range(10, 40):
         track.record(t, Actor.EXPLORER, success=True)
-    assert track.verdict() == "Door open!"  # open for 30 steps, open now
+    assert track.verdict() == "Door open! (opened at step 11)"  # open for 30 steps, open now
     track.record(40, Actor.EXPLORER, success=False)
     assert "shut again" in track.verdict()  # the old banner kept saying "Door open!"
     track.reset(h=0)
     track.record(0, Actor.EXPLORER, success=True)
     track.record(1, Actor.EXPLORER, success=False)
-    assert track.verdict() == "Door opened briefly"
+    assert track.verdict() == "Door opened briefly at step 1 (open 1 of the 25 steps that count)"
+
+
+def test_the_banner_says_why_a_door_stayed_shut():
+    import sim
+    from app.timeline import EpisodeTrack
+    from episode.types import Actor
+    from sim.door import OBS_HINGE, OBS_LATCH, OBS_PALM_TO_HANDLE
+
+    env = sim.make_door()
+    obs, _ = env.reset(seed=0)
+    env.close()
+    far = np.array(obs, dtype=np.float64)
+    near = far.copy()
+    near[OBS_PALM_TO_HANDLE] = 0.01
+    track = EpisodeTrack()
+    track.reset(h=200)
+    track.record(0, Actor.GUIDE, False, far)
+    assert track.verdict() == "The door stayed shut: the hand never reached the handle"
+    turned = near.copy()
+    turned[OBS_LATCH] = 0.99
+    track.record(1, Actor.GUIDE, False, near)
+    track.record(2, Actor.GUIDE, False, turned)
+    assert track.verdict() == (
+        "The door stayed shut: handle reached at step 2, the latch turned 0.99 rad of the 1.2 "
+        "that free it"
+    )
+    pulled = turned.copy()
+    pulled[OBS_LATCH], pulled[OBS_HINGE] = 1.3, 1.18
+    track.record(3, Actor.GUIDE, False, pulled)
+    assert track.verdict() == (
+        "The door stayed shut: latch freed at step 4, the door reached 1.18 rad of 1.35"
+    )
 
 
 def test_door_gauges_read_the_observation():
@@ -148,3 +181,12 @@ def test_door_gauges_read_the_observation():
     obs[27], obs[28], obs[35:38] = 1.3, 1.4, (0.0, 0.03, 0.04)
     g = DoorGauges.from_obs(obs)
     assert (g.latch, g.hinge) == pytest.approx((1.3, 1.4)) and g.reach_cm == pytest.approx(5.0)
+
+
+def test_a_banner_splits_into_headline_and_reason():
+    from app.overlay import split_banner
+
+    assert split_banner("Paused") == ("Paused", "")
+    assert split_banner("The door stayed shut: latch freed at step 4") == (
+        "The door stayed shut", "latch freed at step 4")  # fmt: skip
+    assert split_banner("Door open! (opened at step 11)") == ("Door open!", "opened at step 11")
