@@ -18,6 +18,12 @@ sysdeps:
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libosmesa6) >/dev/null \
 	      || echo "note: could not install libosmesa6; OSMesa tests will be skipped"; \
 	  else echo "note: libosmesa6 missing; OSMesa tests will be skipped (sudo apt-get install libosmesa6)"; fi; }
+	@command -v Xvfb >/dev/null && command -v xdotool >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing xvfb and xdotool (the real-X-key-events test)"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq xvfb xdotool) >/dev/null \
+	      || echo "note: could not install xvfb/xdotool; the X11 test will be skipped"; \
+	  else echo "note: xvfb/xdotool missing; the X11 test will be skipped (sudo apt-get install xvfb xdotool)"; fi; }
 
 # Re-install only when pyproject.toml changed (or the venv is missing).
 $(STAMP): pyproject.toml

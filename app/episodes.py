@@ -178,7 +178,7 @@ class EpisodeController:
             self.recording_failed(str(e))
             self.seed, h = self.learning.begin_episode(self.pinned_h, guide)
         self._human_mapper_live = guide is self.human
-        self.track.reset(h)
+        self.track.reset(h, guide_kind=str(getattr(guide, "kind", "")))
         self.window.set_human_control(False)
         self.window.begin_episode(now)
         if guide is self.human and h > 0 and self.window.wait_for_start:
@@ -226,7 +226,9 @@ class EpisodeController:
     def waiting_for_person(self) -> bool:
         """Hold-to-run: a person drives now and moves nothing, so the sim waits for them."""
         pacing = self.window.pacing
-        if not pacing.hold_to_run or pacing.fixed_steps_per_frame or not self.human_acting():
+        if not pacing.hold_to_run or pacing.fixed_steps_per_frame or self.window.run_on:
+            return False
+        if not self.human_acting():
             return False
         return not bool(getattr(self.human.device, "moving", True))
 

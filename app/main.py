@@ -129,7 +129,8 @@ class App:
                 self.view.mark_dirty()
             self.devices.handle_event(event)
         for teleop_event in self.devices.get_events():
-            self.session.handle(teleop_event, now, self.episodes.human_segment())
+            self.session.handle(teleop_event, now, self.episodes.human_segment(),
+                                person_driving=self.episodes.human_acting())  # fmt: skip
         if self.devices.take_pad_lost():
             self.session.device_lost(self.episodes.human_acting())
 

@@ -227,7 +227,7 @@ class ReplayViewer:
         ep = read_one(self.data.dataset, index)
         self.episode, self.index = ep, index
         self.restorer.start_episode(ep.seed, ep.observations[0])
-        self.track.reset(ep.h, steps=len(ep), plan_explorer=True)
+        self.track.reset(ep.h, steps=len(ep), plan_explorer=True, guide_kind=ep.guide_kind)
         for t, (actor, ok) in enumerate(zip(ep.actor, ep.step_success, strict=True)):
             self.track.record(t, Actor(int(actor)), bool(ok), ep.observations[t + 1])
         self.seek(0)

@@ -90,6 +90,9 @@ class Session:
     quit_requested: bool = False
     reset_requested: bool = False
     """RESET arrived: the loop ends the episode and calls :meth:`begin_episode`."""
+    run_on: bool = False
+    """Hold-to-run is off for the rest of this episode: the person pressed Return while
+    driving (hands off: the sim runs on at the guide's pace)."""
     message: str = ""
     """Last notice for the HUD (e.g. why the session paused)."""
     _credit: float = 0.0
@@ -98,17 +101,20 @@ class Session:
     _start_now: bool = False
 
     # -- events ------------------------------------------------------------------------------
-    def handle(self, event: TeleopEvent, now: float, human_segment: bool) -> None:
+    def handle(
+        self, event: TeleopEvent, now: float, human_segment: bool, person_driving: bool = False
+    ) -> None:
         """Apply one device event.
 
         Args:
             event: The event.
             now: Wall clock (s).
             human_segment: The segment running now is paced for a person (guide or human).
+            person_driving: A person drives now: with hold-to-run, Return lets the sim run on.
 
         """
         if event is TeleopEvent.START:
-            self._on_start(now)
+            self._on_start(now, person_driving)
         elif event is TeleopEvent.PAUSE:
             self._toggle_pause(now)
         elif event is TeleopEvent.RESET:
@@ -126,9 +132,15 @@ class Session:
         elif event is TeleopEvent.QUIT:
             self.quit_requested = True
 
-    def _on_start(self, now: float) -> None:
+    def _on_start(self, now: float, person_driving: bool = False) -> None:
         if self.phase is Phase.WAITING_FOR_START or self.phase is Phase.PAUSED:
             self._run(now)
+        elif self.phase is Phase.RUNNING and person_driving and self.pacing.hold_to_run:
+            if not self.run_on:
+                self.run_on = True
+                self.message = "hands off: the sim runs on (P pauses)"
+            else:
+                self.pause("paused (Return or P resumes)")
         elif self.phase is Phase.RUNNING:
             self.pause("paused (Return or P resumes)")
         elif self.phase is Phase.EPISODE_DONE:
@@ -175,6 +187,7 @@ class Session:
         """A new episode is reset: wait for START or run at once."""
         self.reset_requested = False
         self._start_now = False
+        self.run_on = False
         if self.wait_for_start:
             self.phase = Phase.WAITING_FOR_START
             self.message = "press Return (or Start) to begin"

@@ -61,9 +61,20 @@ class EpisodeTrack:
     """Largest door angle seen (rad)."""
     observed: bool = False
     """Observations came with the steps (so the banner can say how far the task came)."""
+    guide_kind: str = ""
+    """Who guides the episode (``human``: the legend says the guide steps are yours)."""
 
-    def reset(self, h: int, steps: int = EPISODE_STEPS, plan_explorer: bool = True) -> None:
-        """Start a new episode."""
+    def legend_name(self, actor: Actor) -> str:
+        """The legend's word for ``actor``'s steps (a person's guide steps are "you")."""
+        if actor is Actor.GUIDE:
+            return "you (guide)" if self.guide_kind == "human" else "guide"
+        return "takeover" if actor is Actor.HUMAN else "explorer"
+
+    def reset(
+        self, h: int, steps: int = EPISODE_STEPS, plan_explorer: bool = True, guide_kind: str = ""
+    ) -> None:
+        """Start a new episode (``guide_kind``: who guides it, for the legend)."""
+        self.guide_kind = guide_kind
         self.h, self.steps, self.t, self.opened_at = h, steps, 0, None
         self.open_now, self.open_steps = False, 0
         self.plan_explorer = plan_explorer
@@ -246,7 +257,7 @@ def _legend(
     counts = track.counts()
     x = rect.right - pad
     for actor in (Actor.HUMAN, Actor.EXPLORER, Actor.GUIDE):
-        label = f"{actor.name.lower()} {counts[actor]}"
+        label = f"{track.legend_name(actor)} {counts[actor]}"
         r = text.blit(surface, label, fonts.small, theme.TEXT, (x, rect.y + 7), "topright")
         sw = pygame.Rect(r.x - 14, r.y + 3, 10, 10)
         pygame.draw.rect(surface, theme.ACTOR_COLORS[actor], sw)

@@ -20,7 +20,7 @@ Space                     grasp: close / open (a toggle; the fingers ramp)
 F (hold)                  pull the handle along the door's arc (lets go as the door swings)
 Shift (hold)              fine motion: palm, twist and wrist at a quarter of their speed
 Tab                       TOGGLE_CONTROL (take over / hand back)
-Return                    START
+Return                    START (while you drive with hold-to-run: hands off, the sim runs on)
 P                         PAUSE
 R                         RESET
 = / -                     SPEED_UP / SLOW_DOWN
@@ -86,7 +86,7 @@ HELP_LINES: tuple[tuple[str, str], ...] = (
     ("F (hold)", "pull the door open along its arc"),
     ("Shift (hold)", "fine motion (a quarter of the speed)"),
     ("Tab", "take over / hand back (intervention)"),
-    ("Return", "start the episode (again: pause / resume)"),
+    ("Return", "start; while you drive: hands off, the sim runs on"),
     ("P", "pause / resume"),
     ("R", "reset: end this episode, start a new one"),
     ("= / -", "faster / slower (the segment running now)"),

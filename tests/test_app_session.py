@@ -190,3 +190,15 @@ def test_a_banner_splits_into_headline_and_reason():
     assert split_banner("The door stayed shut: latch freed at step 4") == (
         "The door stayed shut", "latch freed at step 4")  # fmt: skip
     assert split_banner("Door open! (opened at step 11)") == ("Door open!", "opened at step 11")
+
+
+def test_the_legend_calls_a_persons_guide_steps_yours():
+    from app.timeline import EpisodeTrack
+    from episode.types import Actor
+
+    track = EpisodeTrack()
+    track.reset(h=200, guide_kind="human")
+    assert track.legend_name(Actor.GUIDE) == "you (guide)"
+    assert track.legend_name(Actor.HUMAN) == "takeover"
+    track.reset(h=50, guide_kind="scripted")
+    assert track.legend_name(Actor.GUIDE) == "guide"
