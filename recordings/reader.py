@@ -9,11 +9,9 @@ earlier one is intact); ``metadata.json`` counts are left for the next writer or
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
-from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +20,12 @@ import numpy as np
 
 from episode.types import Actor
 from recordings.episode import Episode, group_problems, read_episode
+from recordings.foreign import foreign_count, foreign_episodes, foreign_summary, is_foreign
 from recordings.journal import journal_path, rollback
 from recordings.layout import DatasetPaths, dataset_paths, io_lock, try_lock_writer, unlock
 from recordings.schema import FORMAT_NAME, MAIN_FILE
 from recordings.store import read_root_attrs, spaces_from_attrs
-from sim.door import episode_success, normalized_score
+from recordings.summary import DatasetSummary, Tally
 from sim.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -130,6 +129,8 @@ def _read(opened: _Opened, file: h5py.File, episode_id: int) -> Episode:
 def episode_count(dataset: Path | str) -> int:
     """Number of episodes in ``dataset``."""
     paths = dataset_paths(dataset)
+    if is_foreign(paths):
+        return foreign_count(paths)
     with _reading(paths) as f:
         return _open(paths, f).count
 
@@ -137,6 +138,8 @@ def episode_count(dataset: Path | str) -> int:
 def read_one(dataset: Path | str, episode_id: int) -> Episode:
     """Read episode ``episode_id`` of ``dataset``."""
     paths = dataset_paths(dataset)
+    if is_foreign(paths):
+        return next(foreign_episodes(paths, [episode_id]))
     with _reading(paths) as f:
         return _read(_open(paths, f), f, episode_id)
 
@@ -148,6 +151,9 @@ def iter_episodes(dataset: Path | str, ids: Iterable[int] | None = None) -> Iter
     held up by one episode's read at most, however slowly the caller consumes them.
     """
     paths = dataset_paths(dataset)
+    if is_foreign(paths):
+        yield from foreign_episodes(paths, ids)
+        return
     if ids is None:
         ids = range(episode_count(paths.dataset))
     for episode_id in ids:
@@ -176,6 +182,14 @@ def load_transitions(
     keep = None if actors is None else np.array(sorted(int(a) for a in actors), dtype=np.int8)
     parts: dict[str, list[np.ndarray]] = {k: [] for k in TRANSITION_KEYS}
     paths = dataset_paths(dataset)
+    if is_foreign(paths):
+        from sim.door import ACT_DIM, OBS_DIM
+
+        for ep in foreign_episodes(paths):
+            _append(parts, ep, keep)
+        if not parts["obs"]:
+            return _empty((OBS_DIM,), (ACT_DIM,), np.dtype(np.float64), np.dtype(np.float32))
+        return {k: np.concatenate(v) for k, v in parts.items()}
     with _reading(paths) as f:
         opened = _open(paths, f)
         obs_space, act_space = spaces_from_attrs(opened.attrs)
@@ -225,172 +239,27 @@ def _empty(
     return {k: out[k] for k in TRANSITION_KEYS}
 
 
-@dataclass(frozen=True)
-class DatasetSummary:
-    """What ``recordings info`` prints."""
-
-    dataset: Path
-    """The dataset directory."""
-    env_id: str
-    """The recorded env."""
-    episodes: int
-    """Episodes in the HDF5 file."""
-    steps: int
-    """Steps in them."""
-    successes: int
-    """Successful episodes (D4RL's rule: the door open for >= 25 steps)."""
-    ever_opened: int
-    """Episodes in which the door was open after at least one step."""
-    mean_normalized_score: float
-    """Mean of ``100 * (1 + return / 200)`` (NaN with no episodes)."""
-    guide_kinds: dict[str, int]
-    """Episodes per guide kind."""
-    h_values: dict[int, int]
-    """Episodes per guide horizon ``h``."""
-    actor_steps: dict[str, int]
-    """Steps per actor (guide, explorer, human)."""
-    weight_versions: tuple[int, int] | None
-    """Lowest and highest explorer weight version (None with no episodes)."""
-    size_bytes: int
-    """Size of ``main_data.hdf5``."""
-    metadata_counts: tuple[int, int] | None = None
-    """(total_episodes, total_steps) in ``metadata.json`` (None if unreadable)."""
-    nonfinite_actions: tuple[int, int] = (0, 0)
-    """(steps, episodes) whose action holds a NaN or an infinity."""
-    out_of_range_actions: tuple[int, int] = (0, 0)
-    """(steps, episodes) whose action is outside the action space's bounds."""
-    notes: list[str] = field(default_factory=list)
-    """Things a user should know (e.g. stale metadata, bad actions)."""
-
-    @property
-    def success_rate(self) -> float:
-        """Fraction of successful episodes (NaN with no episodes)."""
-        return self.successes / self.episodes if self.episodes else float("nan")
-
-    def lines(self) -> list[str]:
-        """The summary as aligned text lines."""
-        n = self.episodes
-        wv = self.weight_versions
-        versions = "-" if wv is None else f"{wv[0]}..{wv[1]}"
-        total = max(1, self.steps)
-        actors = ", ".join(
-            f"{k} {v} ({100 * v / total:.1f} %)" for k, v in self.actor_steps.items()
-        )
-        rows = [
-            ("dataset", f"{self.dataset}  (Minari id {self.dataset.name})"),
-            ("env", self.env_id),
-            ("episodes", f"{n}   steps {self.steps}"),
-            (
-                "success",
-                f"{self.successes}/{n} ({100 * self.success_rate:.1f} %; D4RL: door open >= 25 "
-                f"steps); ever opened {self.ever_opened}/{n}"
-                if n
-                else "-",
-            ),
-            ("score", f"mean normalized score {self.mean_normalized_score:.1f}" if n else "-"),
-            ("guides", _counts(self.guide_kinds)),
-            ("h", _counts(self.h_values)),
-            ("actors", actors),
-            ("weights", f"version {versions}"),
-            ("file", f"{self.size_bytes / 1e6:.2f} MB ({MAIN_FILE})"),
-            (
-                "minari",
-                f"MINARI_DATASETS_PATH={self.dataset.parent} then "
-                f"minari.load_dataset({self.dataset.name!r})",
-            ),
-        ]
-        rows += [("note", note) for note in self.notes]
-        return [f"{k:<9} {v}" for k, v in rows]
-
-
-def _counts(counter: dict[Any, int]) -> str:
-    return ", ".join(f"{k}: {v}" for k, v in counter.items()) if counter else "-"
-
-
 def summarize(dataset: Path | str) -> DatasetSummary:
     """Summarize ``dataset`` from its attributes, rewards and actors (no observations read).
+
+    A dataset Minari wrote (not this project) is read through Minari (:mod:`recordings.foreign`).
 
     Raises:
         UserError: Not a dataset, or an episode with a wrong structure or shapes.
 
     """
     paths = dataset_paths(dataset)
-    kinds: Counter[str] = Counter()
-    hs: Counter[int] = Counter()
-    actors: Counter[int] = Counter()
-    scores, versions, steps, successes, ever = [], [], 0, 0, 0
-    bad = {"nonfinite": [0, 0], "out_of_range": [0, 0]}  # steps, episodes
+    if is_foreign(paths):
+        return foreign_summary(paths)
     with _reading(paths) as f:
         opened = _open(paths, f)
         obs_space, act_space = spaces_from_attrs(opened.attrs)
+        tally = Tally(act_space)
         for i in range(opened.count):
             g = f[f"episode_{i}"]
             problems = group_problems(g, g.name[1:], obs_space.shape, act_space.shape, deep=False)
             if problems:
                 raise UserError(f"{paths.dataset}: {problems[0]}; run recordings verify")
-            rewards = g["rewards"][()]
-            steps += len(rewards)
-            open_steps = int(np.count_nonzero(g["infos/success"][1:]))
-            successes += episode_success(open_steps)
-            ever += open_steps > 0
-            scores.append(normalized_score(float(rewards.sum())))
-            kinds[_str(g.attrs.get("guide_kind", "?"))] += 1
-            hs[int(g.attrs.get("h", -1))] += 1
-            versions.append(int(g.attrs.get("weight_version", 0)))
-            actors.update(g["infos/actor"][1:].tolist())
-            for key, n in _bad_actions(g["actions"][()], act_space).items():
-                bad[key][0] += n
-                bad[key][1] += n > 0
-    summary = DatasetSummary(
-        dataset=paths.dataset,
-        env_id=str(opened.attrs.get("env_id", "?")),
-        episodes=opened.count,
-        steps=steps,
-        successes=successes,
-        ever_opened=ever,
-        mean_normalized_score=float(np.mean(scores)) if scores else float("nan"),
-        guide_kinds=dict(kinds.most_common()),
-        h_values=dict(sorted(hs.items())),
-        actor_steps={a.name.lower(): actors.get(int(a), 0) for a in Actor},
-        weight_versions=(min(versions), max(versions)) if versions else None,
-        size_bytes=paths.main.stat().st_size,
-        metadata_counts=_metadata_counts(paths),
-        nonfinite_actions=(bad["nonfinite"][0], bad["nonfinite"][1]),
-        out_of_range_actions=(bad["out_of_range"][0], bad["out_of_range"][1]),
-    )
-    for (n, k), what in ((summary.nonfinite_actions, "NaN or infinite"),
-                         (summary.out_of_range_actions, "out-of-range")):  # fmt: skip
-        if n:
-            summary.notes.append(
-                f"{n} steps in {k} episodes have {what} actions: a learner reading this "
-                "dataset should drop or clip them"
-            )
-    if summary.metadata_counts != (summary.episodes, summary.steps):
-        summary.notes.append(
-            f"metadata.json says {summary.metadata_counts}, the file holds "
-            f"({summary.episodes}, {summary.steps}) (episodes, steps): "
-            f"run recordings verify {paths.dataset} to update it"
-        )
-    return summary
-
-
-def _bad_actions(actions: np.ndarray, space: Any) -> dict[str, int]:
-    """Steps of one episode whose action is not finite, or finite but out of the bounds."""
-    finite = np.isfinite(actions).all(axis=1)
-    inside = ((actions >= space.low) & (actions <= space.high)).all(axis=1)
-    return {
-        "nonfinite": int(np.count_nonzero(~finite)),
-        "out_of_range": int(np.count_nonzero(finite & ~inside)),
-    }
-
-
-def _str(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
-def _metadata_counts(paths: DatasetPaths) -> tuple[int, int] | None:
-    try:
-        meta = json.loads(paths.metadata.read_text())
-        return int(meta["total_episodes"]), int(meta["total_steps"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+            tally.add(g["rewards"][()], g["infos/success"][1:], g["actions"][()],
+                      g["infos/actor"][1:], dict(g.attrs))  # fmt: skip
+    return tally.summary(paths, str(opened.attrs.get("env_id", "?")))
