@@ -13,6 +13,7 @@ packages below ``guides`` never import it.
 from __future__ import annotations
 
 import contextlib
+import difflib
 import functools
 import importlib
 import io
@@ -21,6 +22,7 @@ import re
 import signal
 import sys
 import threading
+import warnings
 from collections.abc import Callable
 from typing import Annotated, Any, Union
 
@@ -50,6 +52,10 @@ def parse(argv: list[str]) -> Any:
     """
     if not argv:
         argv = list(DEFAULT_ARGV)
+    unknown = unknown_option(argv)
+    if unknown is not None:
+        print(f"error: {unknown}", file=sys.stderr)
+        raise SystemExit(2)
     union: Any = Union[  # noqa: UP007  (tyro needs a runtime Union of annotated members)
         tuple(Annotated[cls, tyro.conf.subcommand(name)] for name, (cls, _) in COMMANDS.items())
     ]
@@ -59,10 +65,66 @@ def parse(argv: list[str]) -> Any:
             return tyro.cli(union, args=argv, prog=prog_name(), description=__doc__.splitlines()[0])
     except SystemExit as e:
         if e.code not in (0, None):
-            print(f"error: {condense_tyro_error(captured.getvalue())}", file=sys.stderr)
+            sub = argv[0] if argv[0] in COMMANDS else ""
+            print(f"error: {condense_tyro_error(captured.getvalue(), sub)}", file=sys.stderr)
         else:
             sys.stderr.write(captured.getvalue())
         raise
+
+
+def unknown_option(argv: list[str]) -> str | None:
+    """One line naming the first option ``argv``'s subcommand does not have (None: all known).
+
+    Checked before tyro parses, so ``train --bogus 1`` names ``--bogus`` (not a missing
+    ``--run-dir``) and the help it points at is the subcommand's own.
+    """
+    if not argv or argv[0] not in COMMANDS:
+        return None
+    words = [argv[0]]
+    parser = _parser(COMMANDS[argv[0]][0])
+    if parser is None:
+        return None
+    for token in argv[1:]:  # a nested subcommand (recordings info): its own options
+        sub = next((a for a in parser._actions if type(a).__name__ == "_SubParsersAction"), None)
+        if sub is None or token not in sub.choices:
+            break
+        parser, words = sub.choices[token], [*words, token]
+    known = set(parser._option_string_actions)
+    for token in argv[len(words) :]:
+        flag = token.split("=", 1)[0]
+        if flag.startswith("--") and flag not in known:
+            close = difflib.get_close_matches(flag, sorted(known), n=1)
+            hint = f"did you mean {close[0]}? " if close else ""
+            cmd = " ".join([prog_name(), *words])
+            return f"{cmd} has no option {flag} ({hint}see '{cmd} --help')"
+    return None
+
+
+def _parser(cls: Any) -> Any:
+    """Tyro's argparse parser for a subcommand's config (None if tyro cannot give one)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # get_parser is deprecated, still exact
+            return tyro.extras.get_parser(cls)
+    except Exception:
+        return None
+
+
+_VALUE_ERROR = re.compile(
+    r"Error parsing (--\S+): no type matching (\S+) could be instantiated from \[(.*?)\]"
+)
+_TYPE_WORDS = {"INT": "an integer", "FLOAT": "a number", "PATH": "a path", "STR": "text"}
+
+
+def _plain_value_error(message: str) -> str:
+    """Tyro's "no type matching {None}|INT could be instantiated from ['abc']" in words."""
+    found = _VALUE_ERROR.search(message)
+    if found is None:
+        return message
+    flag, types, value = found.groups()
+    names = [t for t in types.split("|") if t != "{None}"]
+    wanted = " or ".join(_TYPE_WORDS.get(t, t) for t in names) or types
+    return f"{flag} needs {wanted}, got {value}"
 
 
 _BOX_CHARS = "│╭╮╰╯─- "
@@ -77,11 +139,12 @@ def prog_name() -> str:
 _NESTED = re.compile(r"Error parsing __tyro-dummy-inner__\.(\w+): ")
 
 
-def condense_tyro_error(text: str) -> str:
+def condense_tyro_error(text: str, subcommand: str = "") -> str:
     """Reduce tyro's boxed error message to one line: title, message, where the help is.
 
     Args:
         text: What tyro printed to stderr (a box with a title, sections split by rules).
+        subcommand: The subcommand the arguments were for (its help is the one to point at).
     """
     lines = [ln.strip().strip("│").rstrip() for ln in text.splitlines() if ln.strip()]
     if not lines:
@@ -100,7 +163,11 @@ def condense_tyro_error(text: str) -> str:
     message = " ".join(b for b in body if not b.startswith("For full helptext")) or title
     # a config's own check (ValueError in __post_init__): name the options, not tyro's path
     message = _NESTED.sub(lambda m: f"--{m.group(1).replace('_', '-')}.*: ", message)
-    where = f" (see '{hint.group(1)}')" if hint else ""
+    message = _plain_value_error(message)
+    if hint is not None and hint.group(1).split()[1:2] == ["--help"] and subcommand:
+        where = f" (see '{prog_name()} {subcommand} --help')"  # tyro pointed at the top level
+    else:
+        where = f" (see '{hint.group(1)}')" if hint else ""
     return f"{title}: {message}{where}" if title and title not in message else message + where
 
 

@@ -169,8 +169,7 @@ def load_checkpoint(
     except UserError:
         raise
     except Exception as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise UserError(f"{path} is not a readable checkpoint ({first[:200]})") from None
+        raise UserError(f"{path} is not a readable checkpoint ({_why_unreadable(e)})") from None
     if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
         raise UserError(f"{path} is not a Jump-Start Teleop checkpoint (no {FORMAT!r} tag)")
     if ckpt.get("format_version") != FORMAT_VERSION:
@@ -185,6 +184,15 @@ def load_checkpoint(
                 f"{name}={want}: it belongs to another task"
             )
     return ckpt
+
+
+def _why_unreadable(e: Exception) -> str:
+    """One short reason a file did not load as weights (torch's own text is pages long)."""
+    text = str(e).strip()
+    if "Weights only load failed" in text or type(e).__name__ == "UnpicklingError":
+        return "torch cannot load it as plain weights: not a file torch.save wrote, or damaged"
+    first = text.splitlines()[0] if text else type(e).__name__
+    return first[:200]
 
 
 def _check_sum(path: Path, data: bytes) -> None:

@@ -28,6 +28,14 @@ def test_help_lists_every_subcommand():
         (["collect", "--episodes", "x", "--out", "d-v0"], "--episodes"),
         (["collect"], "--out"),
         (["train", "--run-dir", "r", "--strategy", "sometimes"], "sometimes"),
+        # the subcommand's own help, and the bad option named first (not a missing --run-dir)
+        (["app", "--episdoes", "3"], "launch.py app has no option --episdoes"),
+        (["train", "--bogus", "1"], "launch.py train has no option --bogus"),
+        (["train", "--run-dir", "r", "--sac.hiden", "3"], "did you mean --sac.hidden?"),
+        (["replay", "--bogus", "X"], "see 'launch.py replay --help'"),
+        (["recordings", "info", "--bogus", "X"], "launch.py recordings info has no option"),
+        (["app", "--h", "abc"], "--h needs an integer, got 'abc' (see 'launch.py app --help')"),
+        (["eval", "--checkpoint", "README.md"], "torch cannot load it as plain weights"),
     ],
 )
 def test_bad_arguments_give_one_line_and_exit_2(args, needle):
