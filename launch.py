@@ -17,6 +17,7 @@ import difflib
 import functools
 import importlib
 import io
+import json
 import os
 import re
 import signal
@@ -24,6 +25,7 @@ import sys
 import threading
 import warnings
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Any, Union
 
 import tyro
@@ -52,6 +54,7 @@ def parse(argv: list[str]) -> Any:
     """
     if not argv:
         argv = list(DEFAULT_ARGV)
+    argv = expand_config(argv)
     unknown = unknown_option(argv)
     if unknown is not None:
         print(f"error: {unknown}", file=sys.stderr)
@@ -70,6 +73,55 @@ def parse(argv: list[str]) -> Any:
         else:
             sys.stderr.write(captured.getvalue())
         raise
+
+
+CONFIG_SKIPPED = frozenset({"run_dir", "resume"})
+"""Settings ``--config`` does not take from the file: the run directory is the new run's."""
+
+
+def expand_config(argv: list[str]) -> list[str]:
+    """``train --config FILE``: the file's settings as options before the ones given.
+
+    ``FILE`` is a run's ``config.json`` (``{"train": {...}}``) or a JSON object of ``train``'s
+    settings; options given on the command line win (they come after). ``--run-dir`` is never
+    taken from the file.
+    """
+    if argv[:1] != ["train"] or "--config" not in argv:
+        return argv
+    i = argv.index("--config")
+    if i + 1 >= len(argv):
+        print("error: --config needs a JSON file (a run's config.json)", file=sys.stderr)
+        raise SystemExit(2)
+    path = argv[i + 1]
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as e:
+        print(f"error: --config {path}: {getattr(e, 'strerror', None) or e}", file=sys.stderr)
+        raise SystemExit(2) from None
+    settings = data.get("train", data) if isinstance(data, dict) else None
+    if not isinstance(settings, dict):
+        print(f"error: --config {path} holds no train settings (a JSON object)", file=sys.stderr)
+        raise SystemExit(2)
+    options = _as_options({k: v for k, v in settings.items() if k not in CONFIG_SKIPPED})
+    return ["train", *options, *argv[1:i], *argv[i + 2 :]]
+
+
+def _as_options(settings: dict[str, Any], prefix: str = "") -> list[str]:
+    """Nested settings as tyro options (``--sac.hidden 128``, ``--no-progress``, lists spread)."""
+    out: list[str] = []
+    for key, value in settings.items():
+        name = prefix + key.replace("_", "-")
+        if isinstance(value, dict):
+            out += _as_options(value, f"{name}.")
+        elif isinstance(value, bool):
+            head, _, last = name.rpartition(".")
+            out.append(f"--{name}" if value else f"--{head + '.' if head else ''}no-{last}")
+        elif isinstance(value, list | tuple):
+            if value:
+                out += [f"--{name}", *(str(v) for v in value)]
+        elif value is not None:
+            out += [f"--{name}", str(value)]
+    return out
 
 
 def unknown_option(argv: list[str]) -> str | None:
@@ -212,8 +264,11 @@ def _terminate_like_ctrl_c(signum: int, frame: object) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the chosen subcommand and return its exit code."""
-    config = parse(sys.argv[1:] if argv is None else argv)
+    """Run the chosen subcommand and return its exit code (2 for bad arguments)."""
+    try:
+        config = parse(sys.argv[1:] if argv is None else argv)
+    except SystemExit as e:  # --help (0) or a bad argument (2, its line already printed)
+        return e.code if isinstance(e.code, int) else 0 if e.code is None else 2
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _terminate_like_ctrl_c)
     name, target = next((n, t) for n, (cls, t) in COMMANDS.items() if isinstance(config, cls))

@@ -229,7 +229,11 @@ class CurriculumConfig:
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Train the explorer headless with a guide jump-starting it (JSRL)."""
+    """Train the explorer headless with a guide jump-starting it (JSRL).
+
+    ``--config FILE`` starts from the settings of a run's ``config.json`` (or a JSON object of
+    these options); options given after it win, and ``--run-dir`` is always the new run's.
+    """
 
     run_dir: Path
     """Run directory: config, metrics, recording, checkpoints, plots."""

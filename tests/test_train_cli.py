@@ -347,3 +347,16 @@ def test_a_run_killed_in_its_first_episode_resumes(tmp_path):
     assert load_checkpoint(run)["counters"]["env_steps"] in (0, 200)
     assert train(run, "--resume", "--learner.warmup-steps", "100000", "--steps", "400") == 0
     assert load_checkpoint(run)["counters"]["env_steps"] == 400
+
+
+def test_config_file_from_a_previous_run(tiny_run, tmp_path, capsys):
+    new = tmp_path / "again"
+    argv = ["train", "--config", str(tiny_run / "config.json"), "--run-dir", str(new),
+            "--steps", "200", "--seed", "9"]  # fmt: skip
+    assert launch.main(argv) == 0, capsys.readouterr().err
+    old, again = (json.loads((d / "config.json").read_text()) for d in (tiny_run, new))
+    assert again["train"]["seed"] == 9 and again["train"]["steps"] == 200  # given: they win
+    same = {k for k in old["train"] if k not in ("run_dir", "seed", "steps", "resume")}
+    assert {k: again["train"][k] for k in same} == {k: old["train"][k] for k in same}
+    line = bad(capsys, ["train", "--config", str(tmp_path / "missing.json"), "--run-dir", "x"])
+    assert "--config" in line and "missing.json" in line
