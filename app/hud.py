@@ -404,7 +404,8 @@ class Hud:
         y += 30
         opened = f"opened at step {s.opened_at}" if s.opened_at is not None else "stayed shut"
         rows = (
-            ("episode", f"{s.episode} of 0..{s.episodes - 1}", "seed", f"{s.seed}"),
+            # 1-based as in the app and its plot; the dataset's id (--episode) beside it
+            ("episode", f"{s.episode + 1} of {s.episodes} (id {s.episode})", "seed", f"{s.seed}"),
             ("h", f"{s.h}", "guide", s.guide_kind),
             ("door", opened, "score", f"{s.score:.0f}"),
             ("weights", f"v{s.weight_version}", "", ""),

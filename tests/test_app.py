@@ -332,6 +332,8 @@ def test_app_keys_switch_guide_and_pin_h_before_the_episode_starts(surface, tmp_
     episodes = list(iter_episodes(run_dir / "episodes" / "door-app-v0"))
     assert [(ep.h, ep.guide_kind) for ep in episodes] == [(130, "scripted"), (120, "scripted")]
     assert all(len(ep) > 0 and ep.truncations[-1] for ep in episodes)
+    # ... and used no seed: the seeds recorded are the run's first two (none skipped)
+    assert [ep.seed for ep in episodes] == [episode_seed(0, 0), episode_seed(0, 1)]
 
 
 def test_imitation_guide_learns_from_your_demos_and_your_takeovers(surface, tmp_path):
