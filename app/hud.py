@@ -191,7 +191,7 @@ ACTOR_LABELS = {Actor.GUIDE: "GUIDE", Actor.EXPLORER: "EXPLORER", Actor.HUMAN: "
 
 APP_KEYS: tuple[tuple[str, str], ...] = (
     ("G", "next guide kind (from the next episode)"),
-    ("I", "imitation guide / you as the guide (once it has learned from your demos)"),
+    ("I", "accept the imitation guide / guide yourself again"),
     ("[ / ]", "pin h 10 lower / higher"),
     ("C", "unpin h: follow the curriculum"),
     ("F12", "save a screenshot to the run directory"),
@@ -272,7 +272,7 @@ class Hud:
                 value = t.fit(row[2 * k + 1], f.body, col - 70)
                 t.blit(surface, value, f.body, theme.TEXT, (x + 58, y))
             y += 21
-        lines = [s.reason]
+        lines = wrap_text(s.reason, f.small, r.w, 2)  # the curriculum's reason, whole
         if s.next_guide:
             lines.append(f"next episode: guide {s.next_guide}")
         if s.last_result:
