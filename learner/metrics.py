@@ -117,6 +117,10 @@ def summarize(results: Sequence[EpisodeResult], horizon: int) -> EvalSummary:
     )
 
 
+NOT_SCALARS = frozenset({"env_steps", "episode", "seed", "reason"})
+"""Columns TensorBoard does not plot (the x axis, identifiers, text); every other one it does."""
+
+
 class MetricsLog:
     """Appends episode and evaluation rows to CSV files (and TensorBoard when installed).
 
@@ -138,12 +142,12 @@ class MetricsLog:
     def log_episode(self, row: dict[str, Any]) -> None:
         """Append one training episode's row (keys from :data:`EPISODE_FIELDS`)."""
         _append(self.episodes_csv, EPISODE_FIELDS, row)
-        self._scalars("train", row, ("success", "normalized_score", "h", "stage", *LOSS_KEYS))
+        self._scalars("train", row, [k for k in EPISODE_FIELDS if k not in NOT_SCALARS])
 
     def log_eval(self, row: dict[str, Any]) -> None:
         """Append one evaluation's row (keys from :data:`EVAL_FIELDS`)."""
         _append(self.evals_csv, EVAL_FIELDS, row)
-        self._scalars("eval", row, ("success_rate", "normalized_score", "median_steps_to_open"))
+        self._scalars("eval", row, [k for k in EVAL_FIELDS if k not in NOT_SCALARS])
 
     def truncate_after(self, env_steps: int) -> None:
         """Drop rows logged past ``env_steps`` (work lost since the checkpoint we resume)."""

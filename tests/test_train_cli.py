@@ -360,3 +360,18 @@ def test_config_file_from_a_previous_run(tiny_run, tmp_path, capsys):
     assert {k: again["train"][k] for k in same} == {k: old["train"][k] for k in same}
     line = bad(capsys, ["train", "--config", str(tmp_path / "missing.json"), "--run-dir", "x"])
     assert "--config" in line and "missing.json" in line
+
+
+def test_tensorboard_gets_every_metric_column(tiny_run):
+    pytest.importorskip("tensorboard")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    from learner.metrics import EPISODE_FIELDS, EVAL_FIELDS, NOT_SCALARS
+
+    events = EventAccumulator(str(tiny_run / "metrics" / "tb"))
+    events.Reload()
+    tags = set(events.Tags()["scalars"])
+    assert "train/open_at_end" in tags and "train/h" in tags and "eval/success_rate" in tags
+    numeric = {f"train/{k}" for k in EPISODE_FIELDS if k not in NOT_SCALARS} | {
+        f"eval/{k}" for k in EVAL_FIELDS if k not in NOT_SCALARS}  # fmt: skip
+    assert len(tags & numeric) >= len(numeric) - 3  # all but values never finite (e.g. NaN)
