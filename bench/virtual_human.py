@@ -33,15 +33,17 @@ import sys
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pygame
 from tqdm import tqdm
 
 from bench.person_strategies import MOTION_KEYS, AssistedPerson, KeyStrategy
+from bench.virtual_pad import PadHands, StandInPad
 from guides.human import HumanGuide
 from sim.door import EPISODE_STEPS, make_door
+from teleop.gamepad import GamepadConfig, GamepadDevice
 from teleop.keyboard import KeyboardConfig, KeyboardDevice
 from teleop.mapper import CommandMapper, MapperConfig
 
@@ -74,6 +76,9 @@ class VirtualHumanConfig:
     """Shortest time (s) a key stays down, or up, after it changed."""
     seed: int = 0
     """Seed of the jitter and the strategy's noise."""
+    device: Literal["keyboard", "gamepad"] = "keyboard"
+    """What the person drives with: the keyboard, or a (stand-in) gamepad whose sticks and
+    buttons get the events the same keys mean (full deflection at the keyboard's rates)."""
     keyboard: KeyboardConfig = field(default_factory=lambda: HUMAN_KEYBOARD)
     """The keyboard device's rates; the strategy quantizes to the same speeds."""
 
@@ -235,8 +240,8 @@ class VirtualHuman:
         ensure_event_queue(headless)
         model, dt = env.unwrapped.model, float(env.unwrapped.dt)
         kb = self.config.keyboard
-        self.device = KeyboardDevice(kb)
-        self.device.connect()
+        self.hands: PadHands | None = None
+        self.device: KeyboardDevice | GamepadDevice = self._device(kb)
         self.guide = HumanGuide(self.device, CommandMapper(model, MapperConfig(dt=dt)), dt=dt)
         rng = np.random.default_rng([self.config.seed, 1])
         # A person lets go of a key about a reaction time (plus a step) before the target.
@@ -245,9 +250,36 @@ class VirtualHuman:
         self.events_forwarded = 0
         """pygame events pulled from the queue and forwarded to the device (all episodes)."""
 
+    def _device(self, kb: KeyboardConfig) -> KeyboardDevice | GamepadDevice:
+        """The keyboard, or a stand-in gamepad at the keyboard's rates (full deflection)."""
+        if self.config.device == "keyboard":
+            keyboard = KeyboardDevice(kb)
+            keyboard.connect()
+            return keyboard
+        pad_config = GamepadConfig(
+            palm_speed=kb.palm_speed,
+            twist_speed=kb.twist_speed,
+            wrist_speed=kb.wrist_speed,
+            grasp_rate=kb.grasp_rate,
+        )
+        pad = GamepadDevice(pad_config, opener=lambda _: StandInPad())
+        pad.connect()
+        pygame.event.post(pygame.event.Event(pygame.JOYDEVICEADDED, device_index=0))
+        self.hands = PadHands(pad_config)
+        for event in pygame.event.get():
+            pad.handle_event(event)
+        return pad
+
+    def _send(self, key_events: list[pygame.event.Event]) -> None:
+        """Key events as they are, or, on the pad, the stick and button events they mean."""
+        if self.hands is None:
+            self._post(key_events)
+        else:
+            self._post(self.hands.events(self.script.held))
+
     def reset(self, obs: np.ndarray) -> None:
         """Let go of every key (through events), then start the human guide and the script."""
-        self._post(self.script.reset(obs))
+        self._send(self.script.reset(obs))
         self.pump()
         self.device.release_all()
         self.guide.reset(obs)
@@ -255,7 +287,7 @@ class VirtualHuman:
     def act(self, obs: np.ndarray) -> np.ndarray:
         """Post this step's key events, forward the queue to the device, return the action."""
         grasp = self.guide.last_command.grasp
-        self._post(self.script.events(obs, grasp, self.device.grasp_closed))
+        self._send(self.script.events(obs, grasp, self.device.grasp_closed))
         self.pump()
         return self.guide.act(obs)
 
@@ -269,7 +301,10 @@ class VirtualHuman:
 
     def close(self) -> None:
         """Let go of the keys and disconnect the device."""
-        self._post([_key_event(pygame.KEYUP, k) for k in sorted(self.script.held)])
+        if self.hands is None:
+            self._post([_key_event(pygame.KEYUP, k) for k in sorted(self.script.held)])
+        else:
+            self._post(self.hands.events(frozenset()))
         self.pump()
         self.device.close()
 

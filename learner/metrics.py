@@ -157,11 +157,15 @@ class MetricsLog:
             if len(keep) != len(rows):
                 fields = EPISODE_FIELDS if path == self.episodes_csv else EVAL_FIELDS
                 tmp = path.with_suffix(".csv.tmp")
-                with tmp.open("w", newline="") as f:
-                    writer = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
-                    writer.writeheader()
-                    writer.writerows(keep)
-                os.replace(tmp, path)
+                try:
+                    with tmp.open("w", newline="") as f:
+                        writer = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
+                        writer.writeheader()
+                        writer.writerows(keep)
+                    os.replace(tmp, path)
+                except BaseException:  # no half-written temporary stays behind
+                    tmp.unlink(missing_ok=True)
+                    raise
 
     def close(self) -> None:
         """Flush and close TensorBoard (the CSVs are flushed per row)."""

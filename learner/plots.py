@@ -197,6 +197,10 @@ def write_png(fig: Figure, path: Path) -> Path:
 def _write(fig: Figure, path: Path) -> Path:
     """Write atomically, so a viewer never sees half a PNG."""
     tmp = path.with_name(f".{path.name}.tmp")
-    fig.savefig(tmp, format="png", dpi=100)
-    os.replace(tmp, path)
+    try:
+        fig.savefig(tmp, format="png", dpi=100)
+        os.replace(tmp, path)
+    except BaseException:  # disk full, read-only: no half-written temporary stays behind
+        tmp.unlink(missing_ok=True)
+        raise
     return path

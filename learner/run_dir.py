@@ -196,8 +196,12 @@ def check_same_settings(cfg: TrainConfig, saved: dict[str, Any]) -> None:
 def write_json(path: Path, data: dict[str, Any]) -> None:
     """Write ``data`` as JSON atomically (temporary file, then ``os.replace``)."""
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+        os.replace(tmp, path)
+    except BaseException:  # disk full, read-only: no half-written temporary stays behind
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def open_writer(dataset: Path, append: bool = False, author: str | None = None) -> Any:

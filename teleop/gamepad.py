@@ -229,6 +229,17 @@ class GamepadDevice:
             events=events,
         )
 
+    @property
+    def grasp_closed(self) -> bool:
+        """The grasp toggle: True once A closed the hand (the fingers may still ramp)."""
+        return self._closed
+
+    def release_all(self) -> None:
+        """Forget stick and button state and open the hand (e.g. at an episode's start)."""
+        self._axes.clear()
+        self._buttons.clear()
+        self._grasp, self._closed = 0.0, False
+
     def set_grasp(self, closed: bool) -> None:
         """Set the grasp toggle at once (the human guide lets go when a pull flings the door)."""
         self._closed = bool(closed)

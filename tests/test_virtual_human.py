@@ -102,3 +102,17 @@ def test_demos_are_recorded_as_human_steps(demos: tuple[Path, object]) -> None:
     assert np.all(data["actor"] == int(Actor.HUMAN))
     opened = {int(e) for e in np.unique(data["episode"][data["success"].astype(bool)])}
     assert len(opened) == sum(step is not None for step in summary.first_success_steps)
+
+
+def test_the_same_person_on_a_gamepad_drives_through_pad_events() -> None:
+    """The person's keys become real JOY* events of a stand-in pad; the pad device reads them."""
+    env = sim.make_door()
+    human = VirtualHuman(env, VirtualHumanConfig(device="gamepad"))
+    assert human.device.kind == "gamepad" and human.device.is_connected
+    from episode.runner import EpisodeRunner
+
+    runner = EpisodeRunner(env, human, None)
+    opened = [runner.run_episode(seed, sim.EPISODE_STEPS).first_success_step for seed in (0, 1)]
+    assert any(step is not None for step in opened), opened
+    assert human.events_forwarded > 20  # stick and button events went through the queue
+    human.close()
