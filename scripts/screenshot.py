@@ -53,9 +53,19 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="screenshot_") as tmp:
         surface = open_window(window_size(args.view), "Jump-Start Teleop", setup)
-        cfg = AppConfig(guide="scripted", run_dir=Path(tmp) / "run", strategy=args.strategy,
-                        seed=args.seed, view_size=args.view, learner=True, warmup_steps=400,
-                        episode_pause_s=0.0, fixed_steps_per_frame=25, fps_limit=1000)  # fmt: skip
+        cfg = AppConfig(
+            guide="scripted",
+            run_dir=Path(tmp) / "run",
+            strategy=args.strategy,
+            seed=args.seed,
+            view_size=args.view,
+            learner=True,
+            warmup_steps=400,
+            episode_pause_s=0.0,
+            fixed_steps_per_frame=25,
+            fps_limit=1000,
+            hold_to_run=False,
+        )  # fmt: skip  (the takeover below holds no key)
         app = App(cfg, surface)
         app.start()
         while len(app.episodes.plot.hs) < args.episodes:
