@@ -60,6 +60,19 @@ def test_pause_resume_start_toggles():
     assert s.phase is Phase.RUNNING
 
 
+def test_return_while_a_person_drives_lets_the_sim_run_on():
+    s = _session()
+    s.begin_episode(0.0)
+    s.handle(E.START, 0.1, True, person_driving=True)  # starts the episode
+    assert s.phase is Phase.RUNNING and not s.run_on
+    s.handle(E.START, 0.2, True, person_driving=True)  # hands off: hold-to-run ends
+    assert s.phase is Phase.RUNNING and s.run_on and "runs on" in s.message
+    s.handle(E.START, 0.3, True, person_driving=True)  # again: now it pauses
+    assert s.phase is Phase.PAUSED
+    s.begin_episode(1.0)
+    assert not s.run_on  # each episode starts with hold-to-run on
+
+
 def test_episode_done_waits_then_next_or_start_skips_the_wait():
     s = _session(done_pause_s=1.0)
     s.begin_episode(0.0)
