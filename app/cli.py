@@ -87,6 +87,13 @@ def run_replay(cfg: ReplayConfig) -> int:
 
     """
     cfg.check()
+    if cfg.video is not None:
+        from app.video import export_video
+
+        fps = cfg.rate if cfg.rate != ReplayConfig.rate else 100.0  # the real pace by default
+        frames = export_video(Path(cfg.dataset), cfg.episode, cfg.video, fps, cfg.view_size)
+        print(f"wrote {cfg.video}: episode {cfg.episode}, {frames} frames at {fps:g} fps")
+        return 0
     setup = configure_graphics()
     import pygame
 

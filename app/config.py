@@ -150,6 +150,9 @@ class ReplayConfig:
     """Start paused (Space plays)."""
     max_frames: int | None = None
     """Stop after this many frames (tests); default: run until closed."""
+    video: Path | None = None
+    """Write the episode to this .mp4 file instead of opening the viewer (headless; at the
+    real pace: --rate 100 steps/s unless given)."""
 
     def check(self) -> None:
         """Raise :class:`~sim.errors.UserError` for a bad value (``run_replay`` calls it)."""

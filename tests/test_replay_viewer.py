@@ -142,3 +142,32 @@ def test_replay_refuses_a_missing_episode(recorded, tmp_path):
         load_replay(dataset, 5)
     with pytest.raises(UserError):
         load_replay(tmp_path / "nothing-v0", 0)
+
+
+def test_replay_exports_an_episode_as_a_video(tmp_path, capsys):
+    import imageio_ffmpeg
+    import numpy as np
+
+    import launch
+
+    data = tmp_path / "door-vid-v0"
+    argv = [
+        "collect",
+        "--guide",
+        "scripted",
+        "--episodes",
+        "1",
+        "--no-progress",
+        "--out",
+        str(data),
+    ]
+    assert launch.main(argv) == 0
+    out = tmp_path / "share" / "episode.mp4"
+    assert launch.main(["replay", str(data), "--video", str(out), "--view-size", "240"]) == 0
+    assert "201 frames" in capsys.readouterr().out
+    reader = imageio_ffmpeg.read_frames(str(out))
+    meta = next(reader)
+    frames = [np.frombuffer(f, np.uint8) for f in reader]
+    assert tuple(meta["size"]) == (240, 240) and len(frames) == 201
+    assert frames[0].std() > 10  # a picture of the scene, not a blank frame
+    assert launch.main(["replay", str(data), "--video", str(tmp_path / "x.gif")]) == 2
