@@ -15,7 +15,6 @@ import contextlib
 import hashlib
 import io
 import logging
-import os
 import re
 import signal
 import threading
@@ -25,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
+from learner.atomic import atomic_write
 from sim.errors import UserError
 
 if TYPE_CHECKING:
@@ -57,9 +57,9 @@ def checksum_path(path: Path) -> Path:
 def save_checkpoint(path: Path, payload: dict[str, Any]) -> Path:
     """Write ``payload`` (plus the format tag) to ``path`` atomically, with its checksum.
 
-    The bytes go to a temporary file (fsynced), their SHA-256 to ``path.sha256``, and then the
-    temporary file is renamed into place: a crash at any moment leaves either no new checkpoint
-    or a whole one, and a later flipped byte is caught by :func:`load_checkpoint`.
+    The bytes go to a temporary file (fsynced) renamed into place, then their SHA-256 to
+    ``path.sha256`` the same way: a crash at any moment leaves either no new checkpoint or a
+    whole one, and a later flipped byte is caught by :func:`load_checkpoint`.
 
     Raises:
         UserError: The file cannot be written (disk full, read-only): nothing is left behind.
@@ -69,29 +69,20 @@ def save_checkpoint(path: Path, payload: dict[str, Any]) -> Path:
     buffer = io.BytesIO()
     torch.save({"format": FORMAT, "format_version": FORMAT_VERSION, **payload}, buffer)
     data = buffer.getvalue()
-    tmp = path.with_name(f".{path.name}.tmp")
+    digest = hashlib.sha256(data).hexdigest().encode()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        _write_synced(tmp, data)
-        _write_synced(checksum_path(tmp), hashlib.sha256(data).hexdigest().encode())
-        os.replace(checksum_path(tmp), checksum_path(path))
-        os.replace(tmp, path)
+        # A checkpoint without its sidecar loads unchecked; one with a stale sidecar would look
+        # damaged: so the old sidecar goes first and the new one comes after the file.
+        checksum_path(path).unlink(missing_ok=True)
+        atomic_write(path, lambda tmp: tmp.write_bytes(data), sync=True)
+        atomic_write(checksum_path(path), lambda tmp: tmp.write_bytes(digest), sync=True)
     except OSError as e:
-        for leftover in (tmp, checksum_path(tmp)):
-            with contextlib.suppress(OSError):
-                leftover.unlink(missing_ok=True)
         raise UserError(
             f"cannot save the checkpoint {path}: {e.strerror or e} (free some space or make "
             "the run directory writable; the recordings so far are safe)"
         ) from None
     return path
-
-
-def _write_synced(path: Path, data: bytes) -> None:
-    with open(path, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
 
 
 @contextlib.contextmanager

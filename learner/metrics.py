@@ -8,8 +8,8 @@ dropped (:meth:`MetricsLog.truncate_after`) so the curves continue where the run
 from __future__ import annotations
 
 import csv
+import functools
 import math
-import os
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from episode.types import EpisodeResult
+from learner.atomic import atomic_write
 
 EPISODE_FIELDS = (
     "env_steps",
@@ -156,16 +157,7 @@ class MetricsLog:
             keep = [r for r in rows if int(float(r["env_steps"])) <= env_steps]
             if len(keep) != len(rows):
                 fields = EPISODE_FIELDS if path == self.episodes_csv else EVAL_FIELDS
-                tmp = path.with_suffix(".csv.tmp")
-                try:
-                    with tmp.open("w", newline="") as f:
-                        writer = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
-                        writer.writeheader()
-                        writer.writerows(keep)
-                    os.replace(tmp, path)
-                except BaseException:  # no half-written temporary stays behind
-                    tmp.unlink(missing_ok=True)
-                    raise
+                atomic_write(path, functools.partial(_write_rows, fields=fields, rows=keep))
 
     def close(self) -> None:
         """Flush and close TensorBoard (the CSVs are flushed per row)."""
@@ -181,6 +173,13 @@ class MetricsLog:
             value = row.get(key)
             if isinstance(value, int | float | bool) and math.isfinite(float(value)):
                 self._tb.add_scalar(f"{prefix}/{key}", float(value), step)
+
+
+def _write_rows(path: Path, *, fields: Sequence[str], rows: list[dict[str, str]]) -> None:
+    with path.open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(fields), extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:

@@ -10,7 +10,6 @@ Fixed margins rather than a layout engine: a plot set takes ~0.3 s, so runs can 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from learner.atomic import atomic_write
 from learner.metrics import column, read_csv
 
 SMOOTH_EPISODES = 20
@@ -196,11 +196,4 @@ def write_png(fig: Figure, path: Path) -> Path:
 
 def _write(fig: Figure, path: Path) -> Path:
     """Write atomically, so a viewer never sees half a PNG."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        fig.savefig(tmp, format="png", dpi=100)
-        os.replace(tmp, path)
-    except BaseException:  # disk full, read-only: no half-written temporary stays behind
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=100))

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import sim
 from learner import checkpoint as ckpt_io
+from learner.atomic import atomic_write
 from learner.config import TrainConfig
 from sim.errors import UserError
 
@@ -195,13 +195,8 @@ def check_same_settings(cfg: TrainConfig, saved: dict[str, Any]) -> None:
 
 def write_json(path: Path, data: dict[str, Any]) -> None:
     """Write ``data`` as JSON atomically (temporary file, then ``os.replace``)."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
-        os.replace(tmp, path)
-    except BaseException:  # disk full, read-only: no half-written temporary stays behind
-        tmp.unlink(missing_ok=True)
-        raise
+    text = json.dumps(data, indent=2, sort_keys=True) + "\n"
+    atomic_write(path, lambda tmp: tmp.write_text(text))
 
 
 def open_writer(dataset: Path, append: bool = False, author: str | None = None) -> Any:
