@@ -84,6 +84,10 @@ class SACConfig:
     forgetting the demos while the critic is poor."""
     bc_decay_updates: int = 50_000
     """Updates over which the BC weight fades linearly to 0 (0: never fades)."""
+    bc_self: bool = False
+    """Self-imitation: the explorer's steps of its own successful episodes join the BC
+    demonstrations (a ring of the newest ones), so the BC term anchors the actor to what it has
+    itself done right, not only to the guide's successes (use with ``bc_decay_updates 0``)."""
     reference: bool = True
     """IBRL (Hu et al. 2023): keep the behaviour-cloned actor as a frozen reference; act and
     bootstrap with its action wherever the critic values it more than the actor's. The

@@ -15,7 +15,8 @@ from typing import Literal
 
 import numpy as np
 
-from learner.replay import ReplayBuffer, add_demo_steps
+from episode.types import Actor
+from learner.replay import DEMO_ACTORS, ReplayBuffer, add_demo_steps
 from sim.door import episode_success
 
 Labeler = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
@@ -50,6 +51,7 @@ def load_episodes(
     space: Literal["command", "joint"],
     labeler: Labeler | None = None,
     demos: ReplayBuffer | None = None,
+    demo_actors: frozenset[Actor] = DEMO_ACTORS,
 ) -> int:
     """Add every episode of ``datasets`` to ``buffer`` (and the demo steps to ``demos``).
 
@@ -59,6 +61,7 @@ def load_episodes(
         space: The agent's action space.
         labeler: Labels 28-D steps when a dataset has no recorded Commands.
         demos: Receives the guide and human steps of successful episodes (behaviour cloning).
+        demo_actors: Whose steps of a successful episode ``demos`` receives.
 
     Returns:
         Transitions added to ``buffer``.
@@ -86,7 +89,7 @@ def load_episodes(
             )
             added += len(ep)
             if demos is not None and episode_success(int(open_steps.sum())):
-                add_demo_steps(demos, obs[:-1], actions, np.asarray(ep.actor))
+                add_demo_steps(demos, obs[:-1], actions, np.asarray(ep.actor), demo_actors)
     return added
 
 

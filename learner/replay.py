@@ -31,6 +31,8 @@ from sim.door import episode_success
 
 DEMO_ACTORS = frozenset({Actor.GUIDE, Actor.HUMAN})
 """Whose steps of a successful episode are demonstrations for behaviour cloning."""
+SELF_DEMO_ACTORS = frozenset(Actor)
+"""With self-imitation (``SACConfig.bc_self``): every step of a successful episode."""
 
 NO_RETURN = -np.inf
 """``mc_return`` of a row with no known return-to-go (a lone transition): no lower bound."""
@@ -346,6 +348,7 @@ class EpisodeReplay:
         space: Which action of a transition the agent learns: ``command`` (the 6-D Command
             vector the step carried, issued or labelled) or ``joint`` (the 28-D env action).
         demos: Receives the guide and human steps of successful episodes (None: no demos).
+        demo_actors: Whose steps of a successful episode ``demos`` receives.
 
     """
 
@@ -354,10 +357,12 @@ class EpisodeReplay:
         buffer: ReplayBuffer,
         space: Literal["command", "joint"],
         demos: ReplayBuffer | None = None,
+        demo_actors: frozenset[Actor] = DEMO_ACTORS,
     ) -> None:
         if space not in ("command", "joint"):
             raise ValueError(f"space must be 'command' or 'joint', got {space!r}")
         self.buffer, self.space, self.demos = buffer, space, demos
+        self.demo_actors = demo_actors
         self._steps: list[Transition] = []
 
     def add(self, transition: Transition) -> None:
@@ -396,14 +401,19 @@ class EpisodeReplay:
             open_at_end=steps[-1].success,
         )
         if self.demos is not None and episode_success(sum(tr.success for tr in steps)):
-            add_demo_steps(self.demos, obs, actions, np.array([int(tr.actor) for tr in steps]))
+            actors = np.array([int(tr.actor) for tr in steps])
+            add_demo_steps(self.demos, obs, actions, actors, self.demo_actors)
 
 
 def add_demo_steps(
-    demos: ReplayBuffer, obs: np.ndarray, actions: np.ndarray, actors: np.ndarray
+    demos: ReplayBuffer,
+    obs: np.ndarray,
+    actions: np.ndarray,
+    actors: np.ndarray,
+    include: frozenset[Actor] = DEMO_ACTORS,
 ) -> int:
-    """Add the guide and human steps of one successful episode to ``demos``; return how many."""
-    keep = np.isin(actors, [int(a) for a in DEMO_ACTORS])
+    """Add the steps by ``include`` of one successful episode to ``demos``; return how many."""
+    keep = np.isin(actors, [int(a) for a in include])
     n = int(keep.sum())
     if n:
         zeros = np.zeros(n, np.float32)

@@ -19,7 +19,7 @@ import numpy as np
 
 import sim
 from episode.guide import Guide
-from episode.types import EpisodeResult
+from episode.types import Actor, EpisodeResult
 from learner.bc import bc_pretrain
 from learner.config import TrainConfig
 from learner.curriculum import Curriculum
@@ -27,7 +27,7 @@ from learner.datasets import load_episodes, recorded_steps
 from learner.evaluate import evaluate
 from learner.explorer import CommandExplorer, Explorer
 from learner.metrics import LOSS_KEYS, EvalSummary, MetricsLog
-from learner.replay import ReplayBuffer
+from learner.replay import DEMO_ACTORS, SELF_DEMO_ACTORS, ReplayBuffer
 from learner.rng_state import rng_states, set_rng_states
 from learner.run_dir import TRAIN_DATASET, config_to_dict
 from learner.sac import SACAgent, resolve_device
@@ -36,6 +36,9 @@ from learner.thread import LearnerStats, LearnerThread, WeightSlot
 from sim.errors import UserError
 from teleop.command_space import COMMAND_DIM, CommandController, CommandLabeler
 from teleop.mapper import CommandMapper
+
+SELF_DEMO_EPISODES = 100
+"""With self-imitation, the demo ring keeps room for this many of the explorer's episodes."""
 
 
 @contextlib.contextmanager
@@ -158,9 +161,10 @@ class LearningParts:
             self.explorer = self.make_explorer(cfg.seed, env)
         capacity = max(1, cfg.guide_episodes) * sim.EPISODE_STEPS
         self.offline = self.buffer(capacity + recorded_steps(cfg.offline_data))
-        self.demos = ReplayBuffer(self.offline.capacity, sim.OBS_DIM, self.policy_dim)
-        """Guide and human steps of successful episodes: BC warm start and the BC term."""
-        self.load([Path(d) for d in cfg.offline_data], self.offline)
+        self.demos = ReplayBuffer(self._demo_capacity(), sim.OBS_DIM, self.policy_dim)
+        """Guide and human steps of successful episodes: BC warm start and the BC term (with
+        ``--sac.bc-self`` also the explorer's, the newest kept)."""
+        self.load([Path(d) for d in cfg.offline_data], self.offline, self.demos)
         self.online = None if opts.guide_only else self.buffer(cfg.buffer_capacity)
         record = opts.record and opts.run_files
         self.guide_stats, self.guide_steps, guide_results = guide_data(
@@ -203,14 +207,31 @@ class LearningParts:
             capacity, sim.OBS_DIM, self.policy_dim, gamma=cfg.gamma, n_step=cfg.n_step
         )
 
-    def load(self, datasets: list[Path], buffer: ReplayBuffer, demos: bool = True) -> int:
-        """Add recorded episodes to ``buffer`` (and their demonstrations to :attr:`demos`)."""
+    def _demo_capacity(self) -> int:
+        """Rows of :attr:`demos`: the offline data's, or SELF_DEMO_EPISODES more with bc_self."""
+        extra = SELF_DEMO_EPISODES * sim.EPISODE_STEPS if self.sac_config.bc_self else 0
+        return self.offline.capacity + extra
+
+    @property
+    def online_demos(self) -> ReplayBuffer | None:
+        """Where online episodes put their demonstration steps (self-imitation), else None."""
+        return self.demos if self.sac_config.bc_self else None
+
+    def load(
+        self,
+        datasets: list[Path],
+        buffer: ReplayBuffer,
+        demos: ReplayBuffer | None = None,
+        demo_actors: frozenset[Actor] = DEMO_ACTORS,
+    ) -> int:
+        """Add recorded episodes to ``buffer`` (and their demonstration steps to ``demos``)."""
         return load_episodes(
             datasets,
             buffer,
             space=self.space,
             labeler=self.labeler,
-            demos=self.demos if demos else None,
+            demos=demos,
+            demo_actors=demo_actors,
         )
 
     def _make_thread(self, episodes: int) -> LearnerThread | None:
@@ -224,7 +245,7 @@ class LearningParts:
             self.cfg.learner,
             seed=self.cfg.seed + 7 * episodes,
             paced=self.opts.paced,
-            demos=self.demos if len(self.demos) else None,
+            demos=self.demos if len(self.demos) or self.sac_config.bc_self else None,
         )
 
     def _restore(self, saved: dict[str, Any]) -> None:
@@ -238,7 +259,9 @@ class LearningParts:
 
     def load_online(self, dataset: Path) -> int:
         """Refill the online buffer from a run's recording; return the transitions added."""
-        return 0 if self.online is None else self.load([dataset], self.online, demos=False)
+        if self.online is None:
+            return 0
+        return self.load([dataset], self.online, self.online_demos, SELF_DEMO_ACTORS)
 
     # -- running -----------------------------------------------------------------------------
     def start(self) -> None:

@@ -70,7 +70,7 @@ def guide_data(
     """
     dataset = Path(cfg.run_dir) / GUIDE_DATASET
     if saved:
-        parts.load([dataset], parts.offline)
+        parts.load([dataset], parts.offline, parts.demos)
         data = saved.get("guide_stats")
         steps = int((saved.get("counters") or {}).get("guide_steps", 0))
         return (GuideStats(**data) if data else None), steps, []

@@ -188,3 +188,33 @@ def test_episode_replay_commits_whole_episodes_in_the_agents_space():
         command.add(_tr(0, -1.0, None))
     with pytest.raises(ValueError, match="space"):
         EpisodeReplay(ReplayBuffer(10, OBS, 6), "pixels")  # type: ignore[arg-type]
+
+
+def _episode(replay: EpisodeReplay, actors: list[Actor], open_steps: int) -> None:
+    """Stage and commit one episode: ``actors[t]`` acts at step t; the last ``open_steps`` open."""
+    n = len(actors)
+    for t, actor in enumerate(actors):
+        obs = np.full(OBS, t, np.float32)
+        tr = Transition(
+            obs, np.full(28, 0.5, np.float32), -1.0, obs + 1, False, t == n - 1, actor, t, 0,
+            t >= n - open_steps, np.full(6, t / 100, np.float32),
+        )  # fmt: skip
+        replay.add(tr)
+    replay.end_episode()
+
+
+def test_demos_take_guide_steps_of_successes_and_with_self_imitation_the_explorers_too():
+    from learner.replay import SELF_DEMO_ACTORS
+
+    actors = [Actor.GUIDE] * 10 + [Actor.EXPLORER] * 20
+    guide_only = EpisodeReplay(ReplayBuffer(100, OBS, 6), "command", ReplayBuffer(100, OBS, 6))
+    _episode(guide_only, actors, open_steps=25)  # a success (D4RL: >= 25 steps open)
+    _episode(guide_only, actors, open_steps=24)  # not one: no demo steps
+    assert guide_only.demos is not None and len(guide_only.demos) == 10
+    own = EpisodeReplay(
+        ReplayBuffer(100, OBS, 6), "command", ReplayBuffer(100, OBS, 6), SELF_DEMO_ACTORS
+    )
+    _episode(own, actors, open_steps=25)
+    _episode(own, actors, open_steps=24)
+    assert own.demos is not None and len(own.demos) == 30
+    np.testing.assert_allclose(own.demos.arrays()["actions"][:, 0], np.arange(30) / 100)
