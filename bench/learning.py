@@ -112,6 +112,18 @@ def _tag(guide: str) -> str:
 # --------------------------------------------------------------------------------------------
 # Training (one process per run)
 # --------------------------------------------------------------------------------------------
+def h_zero_at(episodes: list[dict[str, str]]) -> int | None:
+    """Env steps of the episode from which ``h`` stays 0 (None: a later episode had h > 0).
+
+    An explorer-alone episode (``--curriculum.alone-every``) in mid-curriculum has h = 0 too;
+    ``h`` has reached 0 only when no guide step follows.
+    """
+    last_guided = max((i for i, e in enumerate(episodes) if int(e["h"]) > 0), default=-1)
+    if last_guided + 1 >= len(episodes):
+        return None
+    return int(episodes[last_guided + 1]["env_steps"])
+
+
 def _run_dir(cfg: LearningBench, guide: str, strategy: str, seed: int) -> Path:
     return cfg.runs_dir / f"{_tag(guide)}-{strategy}-s{seed}"
 
@@ -217,7 +229,7 @@ def _collect(cfg: LearningBench, guide: str, strategy: str, seed: int) -> dict[s
         "run_dir": str(run_dir),
         "env_steps": int(episodes[-1]["env_steps"]) if episodes else 0,
         "final_h": int(episodes[-1]["h"]) if episodes else None,
-        "h_zero_at": next((int(e["env_steps"]) for e in episodes if int(e["h"]) == 0), None),
+        "h_zero_at": h_zero_at(episodes),
         "final_stage": int(episodes[-1]["stage"]) if episodes else None,
         "wall_s": float(episodes[-1]["wall_s"]) if episodes else 0.0,
         "evals": curve,

@@ -1,0 +1,15 @@
+"""bench/learning.py's reading of a run: when ``h`` has reached 0."""
+
+from bench.learning import h_zero_at
+
+
+def _episodes(hs: list[int]) -> list[dict[str, str]]:
+    return [{"env_steps": str(200 * (i + 1)), "h": str(h)} for i, h in enumerate(hs)]
+
+
+def test_h_reaches_zero_only_when_no_guided_episode_follows():
+    # explorer-alone episodes (h = 0) in mid-curriculum do not count
+    assert h_zero_at(_episodes([114, 0, 114, 0, 87, 0, 0, 0])) == 1200
+    assert h_zero_at(_episodes([114, 0, 87])) is None  # still guided at the end
+    assert h_zero_at(_episodes([0, 0])) == 200  # plain RL: from the first episode
+    assert h_zero_at([]) is None
