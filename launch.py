@@ -211,7 +211,8 @@ def condense_tyro_error(text: str, subcommand: str = "") -> str:
         indent = len(ln) - len(ln.lstrip())
         if indent <= 5:  # keep the message and argument names, drop their long help text
             body.append(ln.strip())
-    hint = _HELP_HINT.search(" ".join(lines))
+    hints = [m for ln in lines if (m := _HELP_HINT.search(ln.strip()))]
+    hint = hints[-1] if hints else None  # tyro's "For full helptext, run:" line
     message = " ".join(b for b in body if not b.startswith("For full helptext")) or title
     # a config's own check (ValueError in __post_init__): name the options, not tyro's path
     message = _NESTED.sub(lambda m: f"--{m.group(1).replace('_', '-')}.*: ", message)

@@ -1,4 +1,4 @@
-"""The ``recordings info|verify`` subcommands (``collect`` lives in ``learner.collect``)."""
+"""The ``recordings info|verify|snapshot`` subcommands (``collect``: ``learner.collect``)."""
 
 from __future__ import annotations
 
@@ -6,19 +6,21 @@ import dataclasses
 import json
 from typing import Any
 
-from recordings.config import InfoConfig, RecordingsConfig, VerifyConfig
+from recordings.config import InfoConfig, RecordingsConfig, SnapshotConfig, VerifyConfig
 from recordings.reader import summarize
 from recordings.verify import verify
 from sim.errors import UserError
 
 
 def run_recordings(cfg: RecordingsConfig) -> int:
-    """``recordings info|verify``. Returns the exit code."""
+    """``recordings info|verify|snapshot``. Returns the exit code."""
     command = cfg.command
     if isinstance(command, InfoConfig):
         return run_info(command)
     if isinstance(command, VerifyConfig):
         return run_verify(command)
+    if isinstance(command, SnapshotConfig):
+        return run_snapshot(command)
     raise UserError(f"unknown recordings command {command!r}")
 
 
@@ -52,5 +54,17 @@ def run_verify(cfg: VerifyConfig) -> int:
     print(
         f"OK: {report.dataset} holds {report.episodes} sound episodes ({report.steps} steps); "
         f"Minari loads it as {report.dataset.name!r} from {report.dataset.parent}"
+    )
+    return 0
+
+
+def run_snapshot(cfg: SnapshotConfig) -> int:
+    """``recordings snapshot DATASET OUT``: a consistent copy for lock-unaware readers."""
+    from recordings.snapshot import snapshot
+
+    copy = snapshot(cfg.dataset, cfg.out)
+    print(
+        f"snapshot: {copy.dataset} holds {copy.episodes} episodes ({copy.steps} steps), "
+        f"as committed in {cfg.dataset}; minari.load_dataset reads it from {copy.dataset.parent}"
     )
     return 0

@@ -29,9 +29,24 @@ class VerifyConfig:
     """Roll back a half-written episode and rewrite stale metadata; --no-repair only reports."""
 
 
+@dataclass(frozen=True)
+class SnapshotConfig:
+    """Copy a dataset as of its last committed episode, even while a run writes it.
+
+    The copy is a plain Minari dataset that no writer touches: read it from a notebook with
+    h5py or minari.load_dataset while the app or train keeps recording into the original.
+    """
+
+    dataset: tyro.conf.Positional[Path]
+    """Dataset directory to copy."""
+    out: tyro.conf.Positional[Path]
+    """New dataset directory (NAME-vN; must not exist)."""
+
+
 RecordingsCommand = Union[  # noqa: UP007
     Annotated[InfoConfig, tyro.conf.subcommand("info")],
     Annotated[VerifyConfig, tyro.conf.subcommand("verify")],
+    Annotated[SnapshotConfig, tyro.conf.subcommand("snapshot")],
 ]
 
 

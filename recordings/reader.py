@@ -64,8 +64,8 @@ def _open(paths: DatasetPaths, file: h5py.File) -> _Opened:
 
 
 @contextlib.contextmanager
-def _reading(paths: DatasetPaths) -> Iterator[h5py.File]:
-    """Open the main file read-only under the shared I/O lock."""
+def reading(paths: DatasetPaths) -> Iterator[h5py.File]:
+    """Open the main file read-only under the shared I/O lock (no commit lands meanwhile)."""
     if not paths.main.exists():  # before the lock, which would create its file
         where = "no such directory" if not paths.dataset.is_dir() else f"no data/{MAIN_FILE}"
         raise UserError(f"{paths.dataset} is not a dataset ({where})")
@@ -131,7 +131,7 @@ def episode_count(dataset: Path | str) -> int:
     paths = dataset_paths(dataset)
     if is_foreign(paths):
         return foreign_count(paths)
-    with _reading(paths) as f:
+    with reading(paths) as f:
         return _open(paths, f).count
 
 
@@ -140,7 +140,7 @@ def read_one(dataset: Path | str, episode_id: int) -> Episode:
     paths = dataset_paths(dataset)
     if is_foreign(paths):
         return next(foreign_episodes(paths, [episode_id]))
-    with _reading(paths) as f:
+    with reading(paths) as f:
         return _read(_open(paths, f), f, episode_id)
 
 
@@ -157,7 +157,7 @@ def iter_episodes(dataset: Path | str, ids: Iterable[int] | None = None) -> Iter
     if ids is None:
         ids = range(episode_count(paths.dataset))
     for episode_id in ids:
-        with _reading(paths) as f:
+        with reading(paths) as f:
             episode = _read(_open(paths, f), f, int(episode_id))
         yield episode
 
@@ -190,7 +190,7 @@ def load_transitions(
         if not parts["obs"]:
             return _empty((OBS_DIM,), (ACT_DIM,), np.dtype(np.float64), np.dtype(np.float32))
         return {k: np.concatenate(v) for k, v in parts.items()}
-    with _reading(paths) as f:
+    with reading(paths) as f:
         opened = _open(paths, f)
         obs_space, act_space = spaces_from_attrs(opened.attrs)
         for i in range(opened.count):
@@ -251,7 +251,7 @@ def summarize(dataset: Path | str) -> DatasetSummary:
     paths = dataset_paths(dataset)
     if is_foreign(paths):
         return foreign_summary(paths)
-    with _reading(paths) as f:
+    with reading(paths) as f:
         opened = _open(paths, f)
         obs_space, act_space = spaces_from_attrs(opened.attrs)
         tally = Tally(act_space)
