@@ -218,3 +218,31 @@ def test_demos_take_guide_steps_of_successes_and_with_self_imitation_the_explore
     _episode(own, actors, open_steps=24)
     assert own.demos is not None and len(own.demos) == 30
     np.testing.assert_allclose(own.demos.arrays()["actions"][:, 0], np.arange(30) / 100)
+
+
+def test_recorded_episodes_give_the_same_demos_as_live_ones(tmp_path):
+    """A resumed run rebuilds its demos from the recording: the same steps as when played."""
+    import sim
+    from learner.datasets import load_episodes
+    from learner.replay import DEMO_ACTORS, SELF_DEMO_ACTORS
+    from recordings.writer import DatasetWriter
+
+    rng = np.random.default_rng(0)
+    with DatasetWriter(tmp_path / "d-v0") as w:
+        for open_steps in (25, 24):  # a success, then an episode open too briefly
+            w.begin_episode(rng.standard_normal(sim.OBS_DIM), seed=0, h=10, guide_kind="test")
+            for t in range(30):
+                w.add_step(
+                    rng.uniform(-1, 1, sim.ACT_DIM).astype(np.float32), -1.0,
+                    rng.standard_normal(sim.OBS_DIM), False, t == 29,
+                    actor=Actor.GUIDE if t < 10 else Actor.EXPLORER, h=10,
+                    success=t >= 30 - open_steps,
+                )  # fmt: skip
+            w.end_episode()
+    sizes = []
+    for actors in (DEMO_ACTORS, SELF_DEMO_ACTORS):
+        demos = ReplayBuffer(100, sim.OBS_DIM, sim.ACT_DIM)
+        buffer = ReplayBuffer(100, sim.OBS_DIM, sim.ACT_DIM)
+        load_episodes([tmp_path / "d-v0"], buffer, space="joint", demos=demos, demo_actors=actors)
+        sizes.append((len(buffer), len(demos)))
+    assert sizes == [(60, 10), (60, 30)]
