@@ -47,7 +47,18 @@ def minari_episodes(dataset: Path):
 
 def test_train_on_two_workers_records_every_episode_once(tmp_path, capsys):
     run = tmp_path / "run"
-    args = ["train", "--run-dir", str(run), *TINY, "--guide-episodes", "2", "--bc-steps", "50", "--steps", "800"]
+    args = [
+        "train",
+        "--run-dir",
+        str(run),
+        *TINY,
+        "--guide-episodes",
+        "2",
+        "--bc-steps",
+        "50",
+        "--steps",
+        "800",
+    ]
     assert launch.main([*args, *WORKERS, "--seed", "4"]) == 0
     assert "2 Ray workers, at most 2 episodes in flight" in capsys.readouterr().out
 
@@ -164,3 +175,18 @@ def test_without_ray_workers_say_what_to_install(tmp_path, capsys, monkeypatch):
     assert "--ray-address needs --workers" in capsys.readouterr().err
     assert launch.main([*run, "--workers", "0"]) == 2
     assert not (tmp_path / "r").exists()
+
+
+def test_bench_jobs_run_as_ray_tasks(tmp_path):
+    from bench.parallel import TrainJob
+    from bench.ray_jobs import run_jobs_on_ray
+
+    jobs = [
+        TrainJob("help", ["train", "--help"], tmp_path / "help.log"),
+        TrainJob(
+            "bad", ["train", "--run-dir", str(tmp_path / "r"), "--steps", "0"], tmp_path / "bad.log"
+        ),
+    ]
+    assert run_jobs_on_ray(jobs, workers=2) == ["bad"]  # the shared cluster: one CPU a task
+    assert "--workers" in (tmp_path / "help.log").read_text()
+    assert "--steps must be >= 1" in (tmp_path / "bad.log").read_text()
