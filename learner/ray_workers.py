@@ -129,7 +129,9 @@ class Staleness:
 
     def line(self, workers: int, last: int = REPORT_EVERY) -> str:
         """One line: workers, episodes in flight, weight lag of the last episodes, restarts."""
-        recent = self.lags[-last:] or [0]
+        recent = self.lags[-last:] if last > 0 else []
+        if not recent:
+            return f"{workers} Ray workers; no episode played"
         return (
             f"{workers} Ray workers, at most {self.max_in_flight} episodes in flight; weight "
             f"lag over the last {len(recent)} episodes: mean {statistics.fmean(recent):.1f}, "

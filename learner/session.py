@@ -16,7 +16,9 @@ format. Its API follows SB3 / LeRobot loops::
 ``train`` runs it paced (the learner's update-to-data budget gates each step); the app calls
 :meth:`LearningSession.step` once per frame with the learner free-running; ``collect`` is the
 same session with learning off and the guide acting every step. Step and episode observers
-feed the app's timeline, the DAgger loop and the trainer's progress bar.
+feed the app's timeline, the DAgger loop and the trainer's progress bar. With ``--workers N``
+the episodes are played on Ray workers (:mod:`learner.ray_workers`) and committed here by
+:meth:`LearningSession.commit_played`, as a local episode is.
 """
 
 from __future__ import annotations

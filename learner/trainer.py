@@ -18,6 +18,8 @@ One run, start to end (the :class:`~learner.session.LearningSession` does the wo
    included: the episode in progress is kept in the recording, exit code 130).
 5. ``--resume`` reloads the newest checkpoint (of a train or an app run) and rebuilds both
    buffers from the run's own recordings.
+6. ``--workers N > 1`` plays step 2's episodes on N Ray rollout workers
+   (:mod:`learner.ray_runs`); everything else stays here, in this process.
 """
 
 from __future__ import annotations
