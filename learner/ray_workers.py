@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import ray
-from ray.exceptions import ActorDiedError, ActorUnavailableError
+from ray.exceptions import ActorDiedError, ActorUnavailableError, RayTaskError
 
 import sim
 from episode.guide import Guide
@@ -208,9 +208,20 @@ class WorkerPool:
                 expected += 1
 
     def _get(self, ref: Any, worker: int, k: int) -> PlayedEpisode | None:
-        """The played episode, or None when its worker died (Ray restarts it)."""
+        """The played episode, or None when its worker died (Ray restarts it).
+
+        Raises:
+            Exception: What the episode raised in the worker (its guide, its recorder), as
+                it would have here; the worker's traceback is logged first unless it is a
+                :class:`~sim.errors.UserError` (one line).
+
+        """
         try:
             return ray.get(ref)
+        except RayTaskError as e:
+            if not isinstance(e.cause, UserError):
+                log.error("Ray worker %d failed in episode %d: %s", worker, k, e)
+            raise e.cause from None
         except (ActorDiedError, ActorUnavailableError) as e:
             if isinstance(e, ActorDiedError) and self.staleness.restarts >= MAX_RESTARTS * len(
                 self.workers

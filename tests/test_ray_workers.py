@@ -190,3 +190,28 @@ def test_bench_jobs_run_as_ray_tasks(tmp_path):
     assert run_jobs_on_ray(jobs, workers=2) == ["bad"]  # the shared cluster: one CPU a task
     assert "--workers" in (tmp_path / "help.log").read_text()
     assert "--steps must be >= 1" in (tmp_path / "bad.log").read_text()
+
+
+class FailingGuide:
+    kind = "failing"
+
+    def reset(self, obs):
+        pass
+
+    def act(self, obs):
+        raise ValueError("the guide broke at its first step")
+
+
+def failing_guide(env):
+    return FailingGuide()
+
+
+def test_an_error_in_a_worker_reaches_the_driver_as_itself():
+    from learner.ray_workers import EpisodeTask
+
+    pool = WorkerPool(2, WorkerSpec(failing_guide, None), log_to_driver=False)
+    try:
+        with pytest.raises(ValueError, match="the guide broke"):
+            pool.play_in_order(0, lambda k: k < 2, lambda k: EpisodeTask(k, k, 200), print)
+    finally:
+        pool.close()
