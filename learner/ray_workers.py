@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 import os
 import statistics
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,6 +46,8 @@ log = logging.getLogger(__name__)
 
 MAX_RESTARTS = 10
 """Times Ray restarts one worker that died (``kill -9``, a lost node) before the run stops."""
+UNAVAILABLE_WAIT_S = 0.5
+"""Pause before giving an episode again to a worker Ray reports unavailable (restarting)."""
 REPORT_EVERY = 20
 """Committed episodes between two staleness lines (weight-version lag, restarts)."""
 WORKER_SEED = 7_919
@@ -162,6 +165,7 @@ class WorkerPool:
         actor: Any = ray.remote(num_cpus=1, max_restarts=MAX_RESTARTS)(RolloutWorker)
         self.workers: list[Any] = [actor.remote(spec, i) for i in range(n)]
         self.staleness = Staleness()
+        self._deaths = 0
 
     def pids(self) -> list[int]:
         """Every worker's process id."""
@@ -222,14 +226,15 @@ class WorkerPool:
             if not isinstance(e.cause, UserError):
                 log.error("Ray worker %d failed in episode %d: %s", worker, k, e)
             raise e.cause from None
-        except (ActorDiedError, ActorUnavailableError) as e:
-            if isinstance(e, ActorDiedError) and self.staleness.restarts >= MAX_RESTARTS * len(
-                self.workers
-            ):
+        except ActorUnavailableError:  # restarting, or a network blip: try again soon
+            time.sleep(UNAVAILABLE_WAIT_S)
+        except ActorDiedError as e:
+            self._deaths += 1
+            if self._deaths > MAX_RESTARTS * len(self.workers):
                 raise UserError(f"Ray worker {worker} died too often: {first_line(e)}") from None
-            self.staleness.restarts += 1
             log.warning("Ray worker %d died in episode %d; it is played again", worker, k)
-            return None
+        self.staleness.restarts += 1
+        return None
 
     def close(self) -> None:
         """Stop the workers (and the local cluster this pool started)."""
