@@ -159,9 +159,7 @@ class WorkerPool:
     ) -> None:
         self.owns_ray = not ray.is_initialized()
         if self.owns_ray:
-            cpus = None if address else max(n, os.cpu_count() or 1)
-            ray.init(address=address, num_cpus=cpus, include_dashboard=False,
-                     log_to_driver=log_to_driver, logging_level=logging.WARNING)  # fmt: skip
+            start_ray(address, max(n, os.cpu_count() or 1), log_to_driver)
         actor: Any = ray.remote(num_cpus=1, max_restarts=MAX_RESTARTS)(RolloutWorker)
         self.workers: list[Any] = [actor.remote(spec, i) for i in range(n)]
         self.staleness = Staleness()
@@ -243,6 +241,21 @@ class WorkerPool:
         self.workers = []
         if self.owns_ray:
             ray.shutdown()
+
+
+def start_ray(address: str | None, cpus: int, log_to_driver: bool) -> None:
+    """Connect to the cluster at ``address``, or start a local one of ``cpus`` CPUs.
+
+    Raises:
+        UserError: Ray could not start or connect (one line; Ray's own log says more).
+
+    """
+    try:
+        ray.init(address=address, num_cpus=None if address else cpus, include_dashboard=False,
+                 log_to_driver=log_to_driver, logging_level=logging.WARNING)  # fmt: skip
+    except (ConnectionError, RuntimeError, ValueError) as e:
+        where = f"the Ray cluster at {address}" if address else "a local Ray cluster"
+        raise UserError(f"could not start or reach {where}: {first_line(e)}") from None
 
 
 def first_line(error: BaseException) -> str:
