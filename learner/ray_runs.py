@@ -17,16 +17,12 @@ from typing import Any
 from tqdm import tqdm
 
 import sim
-from episode.guide import Guide
 from episode.tape import PlayedEpisode
 from episode.types import EpisodeResult, Policy
 from learner.config import EvalConfig
 from learner.ray_workers import REPORT_EVERY, EpisodeTask, WeightShipper, WorkerPool, WorkerSpec
-from learner.session import LearningSession
+from learner.session import GuideBuilder, LearningSession
 from learner.session_parts import build_explorer
-
-GuideBuilder = Callable[[Any], Guide]
-"""``build_guide(env) -> Guide`` as ``launch.py`` hands it in."""
 
 
 def session_tasks(session: LearningSession) -> Callable[[int], EpisodeTask]:
@@ -80,7 +76,11 @@ def train_on_workers(
 
 
 def collect_on_workers(
-    session: LearningSession, episodes: int, workers: int, address: str | None, build_guide: Any
+    session: LearningSession,
+    episodes: int,
+    workers: int,
+    address: str | None,
+    build_guide: GuideBuilder | None,
 ) -> None:
     """``collect --workers N``: ``episodes`` more guide episodes, recorded by the session."""
     pool = WorkerPool(workers, WorkerSpec(build_guide, None, session.cfg.seed), address)
