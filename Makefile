@@ -29,7 +29,7 @@ sysdeps:
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev,bench,log]"
+	$(PY) -m pip install --quiet -e ".[dev,bench,log,ray]"
 	@touch $(STAMP)
 
 run: $(STAMP)

@@ -15,6 +15,7 @@ each) and extends finished ones when ``--steps`` grows, so a long benchmark can 
 pieces. Ctrl-C stops every run cleanly (each saves a checkpoint) and still writes the results.
 
     python -m bench.learning --steps 200000 --seeds 0 1 --workers 2
+    python -m bench.learning --ray-address auto     # the same sweep as Ray tasks on a cluster
 """
 
 from __future__ import annotations
@@ -71,6 +72,11 @@ class LearningBench:
     """Episodes of the guide alone (on the evaluation seeds) for the baseline row."""
     workers: int = 2
     """Runs trained at the same time (one process and one torch thread each)."""
+    ray: bool = False
+    """Run the runs as Ray tasks (``bench/ray_jobs.py``) on a local cluster of ``workers``
+    CPUs instead of ``bench/parallel.py``'s processes (``pip install -e .[ray]``)."""
+    ray_address: str | None = None
+    """Run them as Ray tasks on this running cluster (implies ``--ray``; ``workers`` ignored)."""
     runs_dir: Path = Path("runs/bench-learning")
     """Where the runs live (kept, so the benchmark can be resumed and extended)."""
     out: Path = Path("bench/results/learning.json")
@@ -178,7 +184,13 @@ def _train_all(cfg: LearningBench) -> None:
         if (args := _train_args(cfg, g, s, seed)) is not None
         and (name := _run_dir(cfg, g, s, seed).name)
     ]
-    if failed := run_jobs(jobs, cfg.workers):
+    if cfg.ray or cfg.ray_address:
+        from bench.ray_jobs import run_jobs_on_ray
+
+        failed = run_jobs_on_ray(jobs, cfg.workers, cfg.ray_address)
+    else:
+        failed = run_jobs(jobs, cfg.workers)
+    if failed:
         print(f"failed runs (see their .log in {cfg.runs_dir}): {', '.join(failed)}")
 
 

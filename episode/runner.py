@@ -288,20 +288,7 @@ class EpisodeRunner:
         return Actor.EXPLORER, raw, _command_vector(explorer)
 
     def _record(self, tr: Transition) -> None:
-        if self.replay is not None:
-            self.replay.add(tr)
-        if self.recorder is not None:
-            self.recorder.add_step(
-                tr.action,
-                tr.reward,
-                tr.next_obs,
-                tr.terminated,
-                tr.truncated,
-                actor=tr.actor,
-                h=tr.h,
-                success=tr.success,
-                command=tr.command,
-            )
+        record_step(tr, self.recorder, self.replay)
 
     def _guide_act(self, obs: np.ndarray) -> Any:
         """The guide's action, timed: a slow guide is reported (once per episode)."""
@@ -321,14 +308,37 @@ class EpisodeRunner:
 
     def _end(self) -> None:
         self._done = True
-        if self.replay is not None:
-            self.replay.end_episode()
-        if self.recorder is not None:  # an episode with no steps is not stored
-            self.recorder.end_episode()
-            self.recorder.raise_if_failed()
+        end_recording(self.recorder, self.replay)
 
     def _guide_kind(self) -> str:
         return str(getattr(self.guide, "kind", type(self.guide).__name__))
+
+
+def record_step(tr: Transition, recorder: Recorder | None, replay: Replay | None) -> None:
+    """Hand one step to the replay (staged) and the recorder (queued), as the runner does."""
+    if replay is not None:
+        replay.add(tr)
+    if recorder is not None:
+        recorder.add_step(
+            tr.action,
+            tr.reward,
+            tr.next_obs,
+            tr.terminated,
+            tr.truncated,
+            actor=tr.actor,
+            h=tr.h,
+            success=tr.success,
+            command=tr.command,
+        )
+
+
+def end_recording(recorder: Recorder | None, replay: Replay | None) -> None:
+    """Commit the episode to the replay and hand it to the recorder (its errors raised)."""
+    if replay is not None:
+        replay.end_episode()
+    if recorder is not None:  # an episode with no steps is not stored
+        recorder.end_episode()
+        recorder.raise_if_failed()
 
 
 def _command_vector(actor: object) -> np.ndarray | None:
@@ -337,4 +347,4 @@ def _command_vector(actor: object) -> np.ndarray | None:
     return None if command is None else np.asarray(command, dtype=np.float32)
 
 
-__all__ = ["CommandLabeler", "EpisodeRunner"]
+__all__ = ["CommandLabeler", "EpisodeRunner", "end_recording", "record_step"]

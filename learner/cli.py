@@ -12,7 +12,7 @@ import gymnasium as gym
 import sim
 from episode.guide import Guide
 from learner.config import EvalConfig, TrainConfig
-from learner.run_dir import MAX_EPISODES, MAX_SEED
+from learner.run_dir import MAX_EPISODES, MAX_SEED, check_workers
 from sim.errors import UserError
 
 
@@ -51,15 +51,22 @@ def run_eval(cfg: EvalConfig, build_guide: Callable[[gym.Env], Guide] | None = N
         if build_guide is None:
             raise UserError(f"--guide {cfg.guide} needs a guide builder: run it as launch.py eval")
         guide = build_guide(env)
-    summary, _ = evaluate(
-        env,
-        explorer,
-        guide,
-        episodes=cfg.episodes,
-        horizon=cfg.horizon,
-        seed=cfg.seed,
-        progress=cfg.progress and not cfg.json,
-    )
+    progress = cfg.progress and not cfg.json
+    if cfg.workers > 1:  # Ray rollout workers (``import ray`` only here)
+        from learner.metrics import summarize
+        from learner.ray_runs import evaluate_on_workers
+
+        summary = summarize(evaluate_on_workers(cfg, build_guide, progress), cfg.horizon)
+    else:
+        summary, _ = evaluate(
+            env,
+            explorer,
+            guide,
+            episodes=cfg.episodes,
+            horizon=cfg.horizon,
+            seed=cfg.seed,
+            progress=progress,
+        )
     counters = ckpt.get("counters", {})
     report: dict[str, Any] = {
         "checkpoint": str(cfg.checkpoint),
@@ -84,6 +91,7 @@ def _check_eval_args(cfg: EvalConfig) -> None:
         raise UserError(f"--horizon must be in [0, {sim.EPISODE_STEPS}], got {cfg.horizon}")
     if cfg.horizon > 0 and cfg.guide is None:
         raise UserError(f"--horizon {cfg.horizon} needs --guide G to act for those steps")
+    check_workers(cfg.workers, cfg.ray_address)
     if not Path(cfg.checkpoint).exists():
         raise UserError(f"checkpoint {cfg.checkpoint} does not exist")
 

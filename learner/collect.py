@@ -7,7 +7,9 @@ discards it too and propagates (the finished episodes stay recorded).
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,8 +17,9 @@ from typing import Any
 from tqdm import tqdm
 
 from episode.guide import Guide
+from episode.types import EpisodeResult
 from learner.config import CollectConfig, CurriculumConfig, TrainConfig
-from learner.run_dir import MAX_EPISODES, MAX_SEED
+from learner.run_dir import MAX_EPISODES, MAX_SEED, check_workers
 from learner.session import GuideBuilder, LearningSession, SessionOptions
 from sim.door import EPISODE_STEPS, normalized_score
 from sim.errors import UserError
@@ -92,24 +95,43 @@ def collect_session(
 
 
 def collect_episodes(
-    session: LearningSession, episodes: int, progress: bool = True
+    session: LearningSession,
+    episodes: int,
+    progress: bool = True,
+    play: Callable[[LearningSession, int], None] | None = None,
 ) -> CollectStats:
     """Record ``episodes`` episodes through ``session``.
 
     The episode in progress is dropped on Ctrl-C (``interrupted`` set) or an error (raised).
+
+    Args:
+        session: A :func:`collect_session`.
+        episodes: How many to record.
+        progress: Show a progress bar.
+        play: ``play(session, episodes)`` plays them elsewhere (Ray workers) and commits them
+            through the session; None: here, one after the other.
+
     """
     stats = CollectStats()
-    bar = tqdm(range(episodes), desc="collect", unit="ep", disable=not progress)
+    bar = tqdm(total=episodes, desc="collect", unit="ep", disable=not progress)
+
+    def count(result: EpisodeResult) -> None:
+        stats.returns.append(result.episode_return)
+        stats.successes.append(result.success)
+        bar.update(1)
+        bar.set_postfix(success=f"{stats.success_rate:.0%}", score=f"{stats.mean_score:.1f}")
+
     try:
-        for _ in bar:
+        if play is not None:
+            session.add_episode_observer(lambda result, _finished: count(result))
+            play(session, episodes)
+        for _ in range(episodes if play is None else 0):
             session.begin_episode()
             while not session.done:
                 session.step()
             result = session.end_episode()
             assert result is not None
-            stats.returns.append(result.episode_return)
-            stats.successes.append(result.success)
-            bar.set_postfix(success=f"{stats.success_rate:.0%}", score=f"{stats.mean_score:.1f}")
+            count(result)
     except KeyboardInterrupt:
         session.abort_episode()
         stats.interrupted = True
@@ -135,6 +157,7 @@ def run_collect(cfg: CollectConfig, build_guide: GuideBuilder | None = None) -> 
         raise UserError(f"--episodes must be in [1, {MAX_EPISODES}], got {cfg.episodes}")
     if not 0 <= cfg.seed <= MAX_SEED:
         raise UserError(f"--seed must be in [0, {MAX_SEED}], got {cfg.seed}")
+    check_workers(cfg.workers, cfg.ray_address)
     paths = dataset_paths(cfg.out)
     if paths.exists() and not cfg.append:  # checked before the env and guide are built
         raise UserError(f"dataset {paths.dataset} exists; pass --append to add to it")
@@ -150,7 +173,10 @@ def run_collect(cfg: CollectConfig, build_guide: GuideBuilder | None = None) -> 
         session = collect_session(paths.dataset, guide, seed=cfg.seed, env=env,
                                   append=cfg.append, author=cfg.author)  # fmt: skip
         try:
-            stats = collect_episodes(session, cfg.episodes, progress=cfg.progress)
+            play = (
+                None if cfg.workers == 1 else functools.partial(_play_on_workers, cfg, build_guide)
+            )
+            stats = collect_episodes(session, cfg.episodes, progress=cfg.progress, play=play)
         finally:
             errors = session.close()
         if errors:
@@ -160,6 +186,14 @@ def run_collect(cfg: CollectConfig, build_guide: GuideBuilder | None = None) -> 
     for line in _summary(session.recorder, stats):
         print(line)
     return 130 if stats.interrupted else 0
+
+
+def _play_on_workers(
+    cfg: CollectConfig, build_guide: GuideBuilder, session: LearningSession, episodes: int
+) -> None:
+    from learner.ray_runs import collect_on_workers  # ``import ray`` only with --workers N > 1
+
+    collect_on_workers(session, episodes, cfg.workers, cfg.ray_address, build_guide)
 
 
 def _summary(writer: Any, stats: CollectStats) -> list[str]:

@@ -281,6 +281,12 @@ class TrainConfig:
     """The learner thread: update-to-data ratio, warm-up, weight publishing."""
     curriculum: CurriculumConfig = field(default_factory=CurriculumConfig)
     """JSRL-Curriculum stages and advancement rule."""
+    workers: int = 1
+    """Rollout workers: 1 plays every episode in this process; N > 1 plays them on N Ray
+    actors, each with its own env, guide and explorer (``pip install -e .[ray]``)."""
+    ray_address: str | None = None
+    """Address of a running Ray cluster for the workers (e.g. ``ray://head:10001`` or
+    ``auto``); None starts a local one on this machine."""
 
 
 @dataclass(frozen=True)
@@ -301,6 +307,12 @@ class EvalConfig:
     """Print one JSON object instead of a table."""
     progress: bool = True
     """Show a progress bar (on stderr)."""
+    workers: int = 1
+    """Rollout workers: 1 plays every episode in this process; N > 1 plays them on N Ray
+    actors, each with its own env, guide and explorer (``pip install -e .[ray]``)."""
+    ray_address: str | None = None
+    """Address of a running Ray cluster for the workers (e.g. ``ray://head:10001`` or
+    ``auto``); None starts a local one on this machine."""
 
 
 @dataclass(frozen=True)
@@ -322,3 +334,9 @@ class CollectConfig:
     """Author recorded in the dataset's Minari metadata."""
     progress: bool = True
     """Show a progress bar (``--no-progress`` for logs that are not a terminal)."""
+    workers: int = 1
+    """Rollout workers: 1 plays every episode in this process; N > 1 plays them on N Ray
+    actors, each with its own env, guide and explorer (``pip install -e .[ray]``)."""
+    ray_address: str | None = None
+    """Address of a running Ray cluster for the workers (e.g. ``ray://head:10001`` or
+    ``auto``); None starts a local one on this machine."""

@@ -173,7 +173,9 @@ class JSRLCurriculum:
     mode (:attr:`trial_due` tells the caller to run them so). The stage advances when the
     trial's success rate (D4RL's rule) reaches ``required_success``; otherwise training goes
     on and another trial follows ``window`` episodes later. The paper's moving-average rule is
-    not used: on this door it also holds when every episode fails.
+    not used: on this door it also holds when every episode fails. An episode that does not
+    fit the moment it ends (another stage's ``h``, a training episode while a trial runs, a
+    trial episode after its trial: Ray workers play several at once) is not counted.
 
     Args:
         horizons: The stages' horizons, decreasing, the last 0 (:func:`phase_horizons`).
@@ -254,6 +256,9 @@ class JSRLCurriculum:
         elif self._trial is not None and result.deterministic:
             self._trial.append(bool(result.success))
             self._reason = self._trial_step()
+        elif (self._trial is not None) != result.deterministic:  # given out before a change
+            what = "a training" if self._trial is not None else "a trial"
+            self._reason = f"{what} episode given out before the trial changed not counted"
         elif not self.final:
             self._trained += 1
             if self._trained >= self.window:

@@ -46,6 +46,8 @@ RESUMABLE_FIELDS = frozenset(
         "eval_episodes",
         "checkpoint_every",
         "keep_checkpoints",
+        "workers",
+        "ray_address",
     }
 )
 """Settings that may change when a run is resumed; every other one must match."""
@@ -164,6 +166,31 @@ def check_values(cfg: TrainConfig) -> None:
         resolve_device(cfg.learner.device)
     except (ValueError, RuntimeError) as e:
         raise UserError(str(e).splitlines()[0]) from None
+
+
+MAX_WORKERS = 1024
+"""Most Ray rollout workers a command may ask for."""
+RAY_EXTRA = "pip install -e '.[ray]' (ray==2.60.0)"
+"""What to install for ``--workers N > 1``."""
+
+
+def check_workers(workers: int, ray_address: str | None) -> None:
+    """``--workers`` and ``--ray-address``: in range, and Ray installed when N > 1.
+
+    Raises:
+        UserError: One line: the bad value, or what to install.
+
+    """
+    if not 1 <= workers <= MAX_WORKERS:
+        raise UserError(f"--workers must be in [1, {MAX_WORKERS}], got {workers}")
+    if workers == 1:
+        if ray_address is not None:
+            raise UserError("--ray-address needs --workers N > 1 (N Ray rollout workers)")
+        return
+    try:
+        import ray  # noqa: F401  (only with --workers N > 1)
+    except ImportError:
+        raise UserError(f"--workers {workers} needs Ray: {RAY_EXTRA}") from None
 
 
 def read_config(path: Path) -> dict[str, Any]:

@@ -16,7 +16,9 @@ format. Its API follows SB3 / LeRobot loops::
 ``train`` runs it paced (the learner's update-to-data budget gates each step); the app calls
 :meth:`LearningSession.step` once per frame with the learner free-running; ``collect`` is the
 same session with learning off and the guide acting every step. Step and episode observers
-feed the app's timeline, the DAgger loop and the trainer's progress bar.
+feed the app's timeline, the DAgger loop and the trainer's progress bar. With ``--workers N``
+the episodes are played on Ray workers (:mod:`learner.ray_workers`) and committed here by
+:meth:`LearningSession.commit_played`, as a local episode is.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ import numpy as np
 import sim
 from episode.guide import Guide
 from episode.runner import EpisodeRunner
+from episode.tape import PlayedEpisode, play_back
 from episode.types import EpisodeResult, Transition
 from learner import checkpoint as ckpt_io
 from learner.config import TrainConfig
@@ -200,9 +203,18 @@ class LearningSession:
 
     def next_seed(self) -> int:
         """Seed of the next episode."""
-        k = self.counters.episodes
+        return self.seed_of(self.counters.episodes)
+
+    def seed_of(self, k: int) -> int:
+        """Seed of the run's episode ``k`` (0-based; Ray workers play several ahead)."""
         first = self.options.first_seed
         return first + k if first is not None else episode_seed(self.cfg.seed, k)
+
+    def next_plan(self) -> tuple[int, bool]:
+        """The next episode's guide horizon and whether the explorer acts with its mode."""
+        h = min(self.curriculum.horizon(), sim.EPISODE_STEPS)
+        trial = bool(getattr(self.curriculum, "trial_due", False))
+        return int(h), trial and self.parts.explorer is not None
 
     def learner_stats(self) -> LearnerStats | None:
         """The learner thread's stats (None when learning is off)."""
@@ -237,13 +249,10 @@ class LearningSession:
             self.runner.guide = guide
         if self.parts.sync_explorer() and self.parts.explorer is not None:
             log.info("explorer now acts with weights v%d", self.parts.explorer.version)
-        if h is None:
-            h = min(self.curriculum.horizon(), sim.EPISODE_STEPS)
+        planned, trial = self.next_plan()
+        h = planned if h is None else h
         seed = self.next_seed()
         self._episode_start = self.counters.env_steps
-        trial = (
-            bool(getattr(self.curriculum, "trial_due", False)) and self.parts.explorer is not None
-        )
         self.runner.reset(seed, h, deterministic=trial)
         self._open = True
         return seed, int(h)
@@ -292,6 +301,24 @@ class LearningSession:
         if error is not None:
             raise error
         return result
+
+    def commit_played(self, played: PlayedEpisode) -> None:
+        """Commit an episode a Ray worker played as if it had been played here.
+
+        It is recorded by the session's one writer and goes to the online replay, the
+        counters, the curriculum, the metrics and the observers, in that order, as
+        :meth:`end_episode` does for a finished local episode.
+        """
+        self.start()
+        play_back(played, self.runner.recorder, self.runner.replay)
+        self.counters.env_steps += played.result.steps
+        self.parts.report_env_steps(self.counters.env_steps - self._step_offset)
+        for tr in played.transitions:
+            for step_observer in self._step_observers:
+                step_observer(tr)
+        self._finished(played.result)
+        for observer in self._episode_observers:
+            observer(played.result, True)
 
     def _finished(self, result: EpisodeResult) -> None:
         c = self.counters

@@ -119,6 +119,19 @@ class Counters:
         return cls(env_steps=int(app.get("env_steps", 0)), episodes=int(app.get("episodes", 0)))
 
 
+def build_explorer(cfg: TrainConfig, env: Any, seed: int) -> Explorer | CommandExplorer:
+    """The run's explorer for ``env`` (the session's, its evaluator's and each Ray worker's).
+
+    The policy acts in the Command space through its own mapper, or on the 28 joint targets.
+    """
+    space = cfg.explorer_space
+    policy_dim = COMMAND_DIM if space == "command" else sim.ACT_DIM
+    policy = Explorer(sim.OBS_DIM, policy_dim, cfg.sac, seed=seed)
+    if space == "joint":
+        return policy
+    return CommandExplorer(policy, CommandController(CommandMapper.for_env(env)))
+
+
 class LearningParts:
     """The session's learning pieces (see the module docstring).
 
@@ -195,10 +208,7 @@ class LearningParts:
 
     def make_explorer(self, seed: int, env: Any) -> Explorer | CommandExplorer:
         """An explorer for ``env``: the policy, in Command space through its own mapper."""
-        policy = Explorer(sim.OBS_DIM, self.policy_dim, self.sac_config, seed=seed)
-        if self.space == "joint":
-            return policy
-        return CommandExplorer(policy, CommandController(CommandMapper.for_env(env)))
+        return build_explorer(self.cfg, env, seed)
 
     def buffer(self, capacity: int) -> ReplayBuffer:
         """A replay buffer of n-step rows in the agent's action space."""
@@ -387,4 +397,11 @@ def episode_row(
     return row
 
 
-__all__ = ["PLOT_EVERY_S", "Counters", "LearningParts", "SessionOptions", "episode_row"]
+__all__ = [
+    "PLOT_EVERY_S",
+    "Counters",
+    "LearningParts",
+    "SessionOptions",
+    "build_explorer",
+    "episode_row",
+]

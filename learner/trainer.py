@@ -18,11 +18,14 @@ One run, start to end (the :class:`~learner.session.LearningSession` does the wo
    included: the episode in progress is kept in the recording, exit code 130).
 5. ``--resume`` reloads the newest checkpoint (of a train or an app run) and rebuilds both
    buffers from the run's own recordings.
+6. ``--workers N > 1`` plays step 2's episodes on N Ray rollout workers
+   (:mod:`learner.ray_runs`); everything else stays here, in this process.
 """
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -31,7 +34,7 @@ from tqdm import tqdm
 from episode.types import EpisodeResult
 from learner.checkpoint import no_interrupts
 from learner.config import TrainConfig
-from learner.run_dir import check_run_dir, check_values
+from learner.run_dir import check_run_dir, check_values, check_workers
 from learner.session import GuideBuilder, LearningSession, SessionOptions
 from sim.errors import UserError
 
@@ -56,12 +59,17 @@ def run_train(cfg: TrainConfig, build_guide: GuideBuilder | None = None) -> int:
         raise UserError(f"--guide {cfg.guide} needs a guide builder: run it as launch.py train")
     guide = None if cfg.guide == "none" or build_guide is None else build_guide(env)
     session = LearningSession(cfg, guide, SessionOptions(), env=env)
+    if cfg.workers > 1:  # Ray rollout workers (``import ray`` only here)
+        from learner.ray_runs import train_on_workers
+
+        return train_on_workers(session, build_guide, train_loop)
     return train_loop(session)
 
 
 def check_train_values(cfg: TrainConfig) -> None:
     """The checks of ``train`` beyond the session's own."""
     check_values(cfg)
+    check_workers(cfg.workers, cfg.ray_address)
     if cfg.guide.startswith("human"):
         raise UserError(
             "the human guide needs a window: use `python launch.py app` to train with it"
@@ -72,8 +80,23 @@ def check_train_values(cfg: TrainConfig) -> None:
         )
 
 
-def train_loop(session: LearningSession) -> int:
-    """``while env_steps < steps: begin; step until done; end``; save and close at the end.
+def play_here(session: LearningSession) -> None:
+    """``while env_steps < steps: begin; step until done; end`` in this process."""
+    while session.env_steps < session.cfg.steps:
+        session.begin_episode()
+        while not session.done:
+            session.step()
+        session.end_episode()
+
+
+def train_loop(
+    session: LearningSession, play: Callable[[LearningSession], None] = play_here
+) -> int:
+    """Play the run's episodes (``play``), evaluate, save and close at the end.
+
+    Args:
+        session: The run's session.
+        play: Plays episodes until ``--steps`` (here, or on Ray workers).
 
     Returns:
         0 when done, 130 after Ctrl-C (a checkpoint is saved either way).
@@ -87,11 +110,7 @@ def train_loop(session: LearningSession) -> int:
     session.add_episode_observer(lambda r, finished: _on_episode(session, bar, recent, r, finished))
     interrupted = False
     try:
-        while session.env_steps < cfg.steps:
-            session.begin_episode()
-            while not session.done:
-                session.step()
-            session.end_episode()
+        play(session)
         session.finish()
     except KeyboardInterrupt:
         interrupted = True
@@ -147,4 +166,4 @@ def print_summary(session: LearningSession) -> None:
     print(f"run directory: {session.run_dir} (metrics/, plots/, checkpoints/, episodes/)")
 
 
-__all__ = ["check_train_values", "run_train", "train_loop"]
+__all__ = ["check_train_values", "play_here", "run_train", "train_loop"]

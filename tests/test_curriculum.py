@@ -175,15 +175,28 @@ def test_trial_flow_window_then_trial_then_advance():
     assert cur.stage == 2
 
 
-def test_stochastic_episodes_during_a_trial_are_training_not_trial():
+def test_stochastic_episodes_during_a_trial_are_not_trial_episodes():
     cur = JSRLCurriculum([50, 0], window=1, trial_episodes=2, required_success=1.0)
     feed(cur, [False])
     assert cur.trial_due
-    cur.update(result(50, True, deterministic=False))  # not a trial episode
-    assert cur.trial_due and cur.stage == 0
+    cur.update(result(50, True, deterministic=False))  # given out before the trial (a worker)
+    assert cur.trial_due and cur.stage == 0 and "not counted" in cur.status().reason
     cur.update(result(50, True, deterministic=True))
     cur.update(result(50, True, deterministic=True))
     assert cur.final and cur.horizon() == 0
+
+
+def test_a_trial_episode_after_its_trial_ended_is_not_counted():
+    """Ray workers: episodes given out under a trial that ended meanwhile change nothing."""
+    cur = JSRLCurriculum([50, 25, 0], window=2, trial_episodes=1, required_success=1.0)
+    feed(cur, [False, False])
+    cur.update(result(50, False, deterministic=True))  # the trial: holds
+    assert not cur.trial_due and "holds" in cur.status().reason
+    cur.update(result(50, True, deterministic=True))  # a second one, given out meanwhile
+    assert not cur.trial_due and "not counted" in cur.status().reason
+    assert cur.state_dict()["trained"] == 0
+    cur.update(result(25, True, deterministic=False))  # another stage's h: not counted
+    assert "not counted" in cur.status().reason and cur.stage == 0
 
 
 def test_foreign_and_human_episodes_are_not_counted():
