@@ -13,7 +13,7 @@ from pathlib import Path
 from app.config import AppConfig
 from app.hud import LearnerView, RecordingView
 from learner.checkpoint import latest_checkpoint
-from learner.config import LearnerConfig, TrainConfig
+from learner.config import CurriculumConfig, LearnerConfig, TrainConfig
 from learner.run_dir import APP_DATASET
 from learner.session import LearningSession, SessionOptions, one_line
 from sim.door import EPISODE_STEPS
@@ -39,6 +39,7 @@ def session_settings(cfg: AppConfig) -> tuple[TrainConfig, SessionOptions]:
         buffer_capacity=ONLINE_CAPACITY,
         progress=False,
         learner=LearnerConfig(warmup_steps=cfg.warmup_steps, torch_threads=1),
+        curriculum=CurriculumConfig(alone_every=0),  # the person guides every episode
     )
     options = SessionOptions(
         learning=cfg.learner,

@@ -21,7 +21,8 @@ class SACConfig:
     """Hyper-parameters of the SAC agent (``--sac.*``; defaults: what the door needs, measured).
 
     SAC with RLPD's LayerNorm critics, n-step targets floored by the Monte-Carlo return, no
-    entropy term in the backup, and a fading BC term on the demonstrations.
+    entropy term in the backup, a BC term on the successful episodes (the guide's and the
+    explorer's own), an IBRL reference, and a Polyak-averaged actor that acts.
     """
 
     hidden: int = 128
@@ -82,12 +83,16 @@ class SACConfig:
     the critic's scale (TD3+BC's normalization: ``bc_weight * mean|Q| * mse``; 0.4 is TD3+BC's
     alpha 2.5, inverted: 0.4; the door needs more, 2.5 measured). It keeps the actor from
     forgetting the demos while the critic is poor."""
-    bc_decay_updates: int = 50_000
-    """Updates over which the BC weight fades linearly to 0 (0: never fades)."""
-    bc_self: bool = False
+    bc_decay_updates: int = 0
+    """Updates over which the BC weight fades linearly to 0 (0: never fades). With
+    self-imitation the term stays (measured: a term that faded by 50k updates let every run
+    peak and then dip by 10-25 points of explorer-alone success)."""
+    bc_self: bool = True
     """Self-imitation: the explorer's steps of its own successful episodes join the BC
     demonstrations (a ring of the newest ones), so the BC term anchors the actor to what it has
-    itself done right, not only to the guide's successes (use with ``bc_decay_updates 0``)."""
+    itself done right, not only to the guide's successes. Measured on the door (scripted:0.5,
+    curriculum, seeds 0 and 1): explorer alone 94, 94 % at 50k, rising without a dip, against
+    80, 84 % with the guide's demos only."""
     reference: bool = True
     """IBRL (Hu et al. 2023): keep the behaviour-cloned actor as a frozen reference; act and
     bootstrap with its action wherever the critic values it more than the actor's. The
@@ -95,7 +100,7 @@ class SACConfig:
     actor_delay: int = 0
     """Updates of the critics alone before the actor's first update: the warm-started actor
     acts, unchanged, while the critics learn its value (no early dip from a random critic)."""
-    actor_average: float = 0.0
+    actor_average: float = 0.005
     """Polyak rate of an averaged copy of the actor that acts and is evaluated (smooths the
     update-to-update swings of the policy; 0.005 averages over ~200 actor updates); 0 = the
     actor itself acts."""
@@ -199,9 +204,10 @@ class CurriculumConfig:
     """A trial advances the stage when its success rate reaches this times the guide's own ..."""
     min_success: float = 0.3
     """... and at least this, so a stage where every episode fails never advances."""
-    alone_every: int = 0
+    alone_every: int = 2
     """Every this many episodes, one training episode of the explorer alone (h = 0) beside the
-    stage's (it does not count for the stage); 0 = never."""
+    stage's (it does not count for the stage); 0 = never. The explorer practises the whole task
+    from the start while the stages move (the app, where a person guides, sets 0)."""
     fixed_h: int = 0
     """Guide horizon of every episode with --strategy fixed (demos)."""
 

@@ -302,6 +302,7 @@ def test_make_curriculum_per_strategy():
     cur = make_curriculum("curriculum", stats, cfg)
     assert isinstance(cur, JSRLCurriculum) and cur.horizons[0] == 120 and cur.n_stages == 5
     assert (cur.window, cur.trial_episodes) == (3, 6)
+    assert cur.alone_every == 2  # the default: one explorer-alone episode in two
     assert cur.required_success == pytest.approx(0.4)  # 0.8 x the guide's 50 %
     assert make_curriculum("random", stats, cfg).status().H1 == 120
     assert make_curriculum("none", None, cfg).horizon() == 0
@@ -320,7 +321,7 @@ def test_required_success_is_relative_to_the_guide_with_a_floor_and_a_cap():
 
 def test_given_h1_without_guide_measurements_still_needs_real_success():
     cur = make_curriculum(
-        "curriculum", GuideStats(0, None, None, 60), CurriculumConfig(window=2, trial_episodes=5)
+        "curriculum", GuideStats(0, None, None, 60), CurriculumConfig(window=2, trial_episodes=5, alone_every=0)
     )
     assert cur.horizon() == 60 and cur.required_success == pytest.approx(0.3)
     for _ in range(5):
