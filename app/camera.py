@@ -14,7 +14,7 @@ import pygame
 
 from sim.render import CameraView
 
-SCENE_VIEW = CameraView(lookat=(0.08, -0.08, 0.22), distance=1.45, azimuth=35.0, elevation=-28.0)
+SCENE_VIEW = CameraView(lookat=(0.06, -0.03, 0.22), distance=1.55, azimuth=35.0, elevation=-28.0)
 """Default framing: a three-quarter view of the table, the hand and the door, open or shut."""
 INSET_VIEW = CameraView(lookat=(0.02, -0.06, 0.2), distance=1.3, azimuth=90.0, elevation=-89.0)
 """The inset's camera: straight down on the hand, the handle and the door's swing."""
