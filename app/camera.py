@@ -1,6 +1,10 @@
-"""The scene camera: a framing that keeps the hand and the swinging door in view.
+"""The scene cameras: a three-quarter framing of the hand and the door, and a view from above.
 
-The mouse moves it: drag on the view to orbit, wheel to zoom, V to go back to the framing.
+The main view looks from behind the hand's right shoulder, low enough that the gap between the
+palm and the handle shows beside the handle rather than behind it (a camera straight behind the
+hand flattens that depth). The mouse moves it: drag on the view to orbit, wheel to zoom, V to go
+back to the framing. The inset looks straight down: the door at the top, the hand below it, so
+the palm's distance to the handle and the door's swing read as on a map (+x right, +y up).
 """
 
 from __future__ import annotations
@@ -10,13 +14,23 @@ import pygame
 
 from sim.render import CameraView
 
-SCENE_VIEW = CameraView(lookat=(0.03, -0.03, 0.27), distance=1.45, azimuth=130.0, elevation=-38.0)
-"""Default framing: the table, the hand and the door, open or shut."""
+SCENE_VIEW = CameraView(lookat=(0.06, -0.03, 0.22), distance=1.55, azimuth=35.0, elevation=-28.0)
+"""Default framing: a three-quarter view of the table, the hand and the door, open or shut."""
+INSET_VIEW = CameraView(lookat=(0.02, -0.06, 0.2), distance=1.3, azimuth=90.0, elevation=-89.0)
+"""The inset's camera: straight down on the hand, the handle and the door's swing."""
+INSET_MAX_WIDTH = 160
+"""The inset's width at the default 480 px view (a third of the view at smaller sizes)."""
 
 ORBIT_DEG_PER_PX = 0.35
 """Degrees of azimuth / elevation per pixel of mouse drag."""
 ZOOM_PER_NOTCH = 0.92
 """Distance factor per mouse-wheel notch (up zooms in)."""
+
+
+def inset_size(view_size: int) -> tuple[int, int]:
+    """Width and height (4:3) of the inset in a view of ``view_size`` pixels."""
+    width = min(INSET_MAX_WIDTH, view_size // 3)
+    return width, width * 3 // 4
 
 
 class OrbitCamera:
@@ -38,9 +52,7 @@ class OrbitCamera:
 
     def reset(self) -> None:
         """Back to the home framing."""
-        c, v = self.camera, self.home
-        c.lookat[:] = v.lookat
-        c.distance, c.azimuth, c.elevation = v.distance, v.azimuth, v.elevation
+        self.home.apply(self.camera)
 
     def handle_event(self, event: pygame.event.Event) -> bool:
         """Apply a mouse event (or V); True when the camera moved (re-render the view)."""

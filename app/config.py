@@ -64,6 +64,13 @@ class AppConfig:
     """Most frames per second (each frame costs the learner thread a little of the GIL)."""
     render_hz: float = 30.0
     """Most scene renders per second (software GL renders cost ~20 ms; HUD frames ~1 ms)."""
+    inset: bool = True
+    """Show a small view from above in the view's bottom-right corner (the palm's distance to
+    the handle, the door's swing), rendered by the same renderer at a third of the view's width
+    (160x120 at 480); --no-inset hides it."""
+    inset_every: int = 2
+    """Render the inset with every k-th scene frame: a 160x120 inset costs about half a 480 px
+    frame with software GL (the meshes, not the pixels, dominate), so every 2nd by default."""
     render_process: bool = True
     """Render the scene in a child process (MuJoCo's renderer holds the GIL, which would stall
     the learner thread); falls back to in-process rendering if the child cannot start."""
@@ -110,6 +117,9 @@ class AppConfig:
             0 <= self.render_nice <= 19, f"--render-nice must be in [0, 19], got {self.render_nice}"
         )
         _check(self.fps_limit >= 1, f"--fps-limit must be >= 1, got {self.fps_limit}")
+        _check(
+            1 <= self.inset_every <= 60, f"--inset-every must be in [1, 60], got {self.inset_every}"
+        )
         _check(
             1.0 <= self.render_hz <= 240.0, f"--render-hz must be in [1, 240], got {self.render_hz}"
         )

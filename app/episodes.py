@@ -35,6 +35,10 @@ log = logging.getLogger(__name__)
 
 GUIDE_CYCLE = ("human", "scripted")
 """Guide kinds the G key cycles through (plus the one given with --guide)."""
+EXIT_JOIN_S = 30.0
+"""Most seconds closing the app waits for the imitation trainer to stop (it leaves a round at
+the next training step). A thread still inside torch when the interpreter exits aborts the
+process ("terminate called without an active exception")."""
 
 
 class EpisodeController:
@@ -316,7 +320,7 @@ class EpisodeController:
     def close(self) -> list[BaseException]:
         """Keep the episode in progress, stop the learner, checkpoint, flush; never raises."""
         errors: list[BaseException] = []
-        self.assist.close()  # the episode in progress is kept, but trains nothing now
+        self._stop_assist()  # the episode in progress is kept, but trains nothing now
         try:
             self.end_unfinished()
         except Exception as e:
@@ -324,6 +328,16 @@ class EpisodeController:
         errors += self.learning.close()
         self.check_workers()
         return errors
+
+    def _stop_assist(self) -> None:
+        """Stop the imitation trainer and wait for its round (see :data:`EXIT_JOIN_S`)."""
+        trainer = self.assist.trainer
+        if trainer.stats().training:
+            log.info("waiting for the imitation trainer's round to end (at most %.0f s)",
+                     EXIT_JOIN_S)  # fmt: skip
+        self.assist.close(EXIT_JOIN_S)
+        if trainer.stats().training:
+            log.warning("the imitation trainer is still training after %.0f s", EXIT_JOIN_S)
 
 
 def _describe(result: EpisodeResult) -> str:

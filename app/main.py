@@ -32,14 +32,14 @@ import pygame
 
 import sim
 from app import theme
-from app.camera import OrbitCamera
+from app.camera import OrbitCamera, inset_size
 from app.config import AppConfig
 from app.devices import DeviceHub
 from app.episodes import EpisodeController
 from app.hud import DoorGauges, Hud, HudState, LearnerView, RecordingView
 from app.layout import panel_rect, timeline_rect, view_rect
-from app.overlay import draw_view_frame
-from app.scene_view import SceneView
+from app.overlay import draw_inset, draw_view_frame
+from app.scene_view import InsetOptions, SceneView
 from app.session import Pacing, Phase, Session
 from app.theme import Fonts, TextCache
 from app.timeline import draw_timeline
@@ -97,6 +97,7 @@ class App:
             cfg.antialias,
             use_process=cfg.render_process,
             render_nice=cfg.render_nice,
+            inset=InsetOptions(inset_size(cfg.view_size) if cfg.inset else None, cfg.inset_every),
         )
         self.orbit = OrbitCamera(self.view.camera, view_rect(cfg.view_size))
         try:
@@ -159,10 +160,10 @@ class App:
         if self.session.quit_requested:
             return  # closing: no more steps
         if self.session.reset_requested:
-            self.episodes.new_episode(now)
+            self.new_episode(now)
         self.episodes.run_steps(now)
         if self.session.ready_for_next(now):
-            self.episodes.new_episode(now)
+            self.new_episode(now)
         self._check_workers()
         t_sim = time.perf_counter()
         self.draw()
@@ -198,6 +199,7 @@ class App:
         v = self.cfg.view_size
         self.surface.fill(theme.BACKGROUND)
         self.surface.blit(self.view.surface(force_render), (0, 0))
+        draw_inset(self.surface, view_rect(v), self.view.inset_surface(), self.fonts, self.text)
         if self.view.notice:
             self.session.message, self.view.notice = self.view.notice, ""
         self._view_overlay(view_rect(v))
@@ -293,7 +295,18 @@ class App:
             return
         self._started = True
         self.episodes.learning.start()
-        self.episodes.new_episode(time.perf_counter())
+        self.new_episode(time.perf_counter())
+
+    def new_episode(self, now: float) -> None:
+        """Begin the next episode; one that waits for START is shown at its reset, at once.
+
+        Without the forced render the last frame of the episode before (or one still being
+        rendered) would stay on screen under "Press Return to start" until the render process
+        delivers the next, which on a busy machine takes a second or more.
+        """
+        self.episodes.new_episode(now)
+        if self.session.phase is Phase.WAITING_FOR_START:
+            self.view.surface(force=True)
 
     def run(self, max_frames: int | None = None) -> int:
         """Run until closed (or ``max_frames``); shut down cleanly; return the exit code."""

@@ -1,7 +1,8 @@
-"""What is drawn over the MuJoCo view: the outline and the banner.
+"""What is drawn over the MuJoCo view: the outline, the banner and the inset from above.
 
 The outline has the colour of who acts; the banner is a headline and, below it, its reason,
-wrapped to the view's width.
+wrapped to the view's width; the inset sits in the bottom-right corner with a thin frame and
+its label.
 """
 
 from __future__ import annotations
@@ -41,6 +42,34 @@ def draw_view_frame(
     for label in labels:
         surface.blit(label, label.get_rect(midtop=(box.centerx, y)))
         y += label.get_height()
+
+
+INSET_MARGIN = 10
+"""Pixels between the inset and the view's edges."""
+INSET_LABEL = "from above"
+"""The inset's label (top-left, inside its frame)."""
+
+
+def draw_inset(
+    surface: pygame.Surface,
+    view: pygame.Rect,
+    inset: pygame.Surface | None,
+    fonts: Fonts,
+    text: TextCache,
+) -> None:
+    """The view from above in the view's bottom-right corner, framed and labelled (if any)."""
+    if inset is None:
+        return
+    rect = inset.get_rect(bottomright=(view.right - INSET_MARGIN, view.bottom - INSET_MARGIN))
+    surface.blit(inset, rect)
+    pygame.draw.rect(surface, theme.DIM, rect.inflate(2, 2), 1)
+    label = text.render(INSET_LABEL, fonts.small, theme.TEXT)
+    box = label.get_rect(topleft=(rect.x + 1, rect.y + 1)).inflate(6, 2)
+    box.topleft = rect.topleft
+    shade = pygame.Surface(box.size, pygame.SRCALPHA)
+    shade.fill((10, 11, 14, 170))
+    surface.blit(shade, box)
+    surface.blit(label, label.get_rect(center=box.center))
 
 
 def split_banner(banner: str) -> tuple[str, str]:

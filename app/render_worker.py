@@ -8,6 +8,10 @@ scene (joint positions, the door body's position, the camera) to a child process
 its own copy of the model and GL context, renders, and writes the pixels into shared memory.
 The main thread never waits: it shows the newest finished frame and asks for the next one.
 
+A request may ask for the inset too (the small view from above, :data:`app.camera.INSET_VIEW`):
+the child renders it after the main frame with its own small renderer, into the same shared
+memory, behind the main frame's pixels.
+
 If the child cannot start or dies, :class:`RenderProcess` says why (``error``) and the app
 falls back to rendering in-process.
 """
@@ -41,6 +45,8 @@ class SceneState:
     """Position of the door's ``frame`` body (random per episode)."""
     camera: tuple[float, float, float, float, float, float]
     """lookat x, y, z, distance, azimuth, elevation."""
+    inset: bool = False
+    """Render the inset (the view from above) too."""
 
 
 class RenderProcess:
@@ -52,20 +58,31 @@ class RenderProcess:
         antialias: MSAA samples (the model's ``offsamples``).
         nice: Niceness added to the child: the learner and the window keep their CPU share
             when the machine is busy; the view then updates a little less often.
+        inset: Width and height of the inset (the view from above); None: no inset.
 
     """
 
-    def __init__(self, width: int, height: int, antialias: int = 0, nice: int = 5) -> None:
-        self.width, self.height = width, height
+    def __init__(
+        self,
+        width: int,
+        height: int,
+        antialias: int = 0,
+        nice: int = 5,
+        inset: tuple[int, int] | None = None,
+    ) -> None:
+        self.width, self.height, self.inset_size = width, height, inset
         self.error: str | None = None
         """Why the child failed, if it did (then :meth:`submit` is a no-op)."""
+        self.inset: np.ndarray | None = None
+        """The newest inset frame (``(h, w, 3)`` uint8), set by :meth:`poll` when one came."""
         self._busy = False
-        self._shm = shared_memory.SharedMemory(create=True, size=width * height * 3)
+        iw, ih = inset or (0, 0)
+        self._shm = shared_memory.SharedMemory(create=True, size=(width * height + iw * ih) * 3)
         ctx = mp.get_context("spawn")  # a fresh interpreter: no inherited GL or SDL state
         self._conn, child = ctx.Pipe()
         self._proc = ctx.Process(
             target=_worker,
-            args=(child, self._shm.name, width, height, antialias, nice),
+            args=(child, self._shm.name, (width, height), inset, antialias, nice),
             name="door-renderer",
             daemon=True,
         )
@@ -93,7 +110,8 @@ class RenderProcess:
         if self._busy or self.error is not None:
             return False
         try:
-            self._conn.send(("render", state.qpos, state.door_pos, state.camera))
+            inset = state.inset and self.inset_size is not None
+            self._conn.send(("render", state.qpos, state.door_pos, state.camera, inset))
         except (BrokenPipeError, EOFError, OSError) as e:
             self._fail(f"the render process is gone ({e})")
             return False
@@ -119,8 +137,10 @@ class RenderProcess:
         if reply[0] != "done":
             self._fail(str(reply[1]))
             return None
-        buf = np.ndarray((self.height, self.width, 3), np.uint8, self._shm.buf)
-        return buf.copy()
+        main, inset = _views(self._shm.buf, (self.width, self.height), self.inset_size)
+        if reply[1] and inset is not None:
+            self.inset = inset.copy()
+        return main.copy()
 
     def render_now(self, state: SceneState, timeout: float = 10.0) -> np.ndarray | None:
         """Render ``state`` and wait for it (screenshots); None if the child failed."""
@@ -160,8 +180,25 @@ class RenderProcess:
         self._busy = False
 
 
+def _views(
+    buf: memoryview | None, size: tuple[int, int], inset: tuple[int, int] | None
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """The main frame's and the inset's pixels in the shared memory (views, not copies)."""
+    assert buf is not None, "the shared memory is closed"
+    (w, h), n = size, size[0] * size[1] * 3
+    main = np.ndarray((h, w, 3), np.uint8, buf)
+    if inset is None:
+        return main, None
+    return main, np.ndarray((inset[1], inset[0], 3), np.uint8, buf, offset=n)
+
+
 def _worker(
-    conn: Connection, shm_name: str, width: int, height: int, antialias: int, nice: int
+    conn: Connection,
+    shm_name: str,
+    size: tuple[int, int],
+    inset: tuple[int, int] | None,
+    antialias: int,
+    nice: int,
 ) -> None:
     """The child: make the door model and renderer, then render frames until told to stop.
 
@@ -178,16 +215,17 @@ def _worker(
         import mujoco
 
         import sim
-        from app.camera import SCENE_VIEW
+        from app.camera import INSET_VIEW, SCENE_VIEW
         from sim.render import DoorRenderer
 
         env = sim.make_door()
         model, data = env.unwrapped.model, env.unwrapped.data
         model.vis.quality.offsamples = antialias
         door = model.body("frame").id
-        renderer = DoorRenderer(model, width, height, view=SCENE_VIEW)
+        renderer = DoorRenderer(model, *size, view=SCENE_VIEW)
+        above = None if inset is None else DoorRenderer(model, *inset, view=INSET_VIEW)
         shm = shared_memory.SharedMemory(name=shm_name)
-        out = np.ndarray((height, width, 3), np.uint8, shm.buf)
+        out, out_inset = _views(shm.buf, size, inset)
     except BaseException:
         conn.send(("error", traceback.format_exc(limit=3)))
         return
@@ -200,7 +238,7 @@ def _worker(
                 break
             if msg[0] == "stop":
                 break
-            _, qpos, door_pos, camera = msg
+            _, qpos, door_pos, camera, with_inset = msg
             data.qpos[:] = qpos
             model.body_pos[door] = door_pos
             mujoco.mj_forward(model, data)
@@ -208,12 +246,16 @@ def _worker(
             cam.lookat[:] = camera[:3]
             cam.distance, cam.azimuth, cam.elevation = camera[3:]
             out[:] = renderer.render(data)
-            conn.send(("done",))
+            if with_inset and above is not None and out_inset is not None:
+                out_inset[:] = above.render(data)
+            conn.send(("done", bool(with_inset)))
     except BaseException:
         with contextlib.suppress(OSError):
             conn.send(("error", traceback.format_exc(limit=3)))
     finally:
-        del out
+        del out, out_inset
+        if above is not None:
+            above.close()
         renderer.close()
         shm.close()
         env.close()

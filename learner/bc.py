@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 import numpy as np
@@ -156,6 +157,7 @@ def train_bc_policy(
     weight_decay: float = 1e-5,
     seed: int = 0,
     progress: bool = False,
+    should_stop: Callable[[], bool] | None = None,
 ) -> BCPolicy:
     """Fit a deterministic imitation policy to ``(obs, actions)`` pairs by MSE.
 
@@ -169,6 +171,8 @@ def train_bc_policy(
         weight_decay: AdamW weight decay.
         seed: Seed for the init and the sampling.
         progress: Show a tqdm progress bar.
+        should_stop: Checked before each step: True ends the fit early (a thread that must
+            stop, e.g. at exit, leaves torch within one step).
 
     Returns:
         The fitted ``BCPolicy`` in eval mode, with ``train_mse`` set.
@@ -188,6 +192,8 @@ def train_bc_policy(
     rng = np.random.default_rng(seed)
     policy.train()
     for _ in tqdm(range(steps), desc="behaviour cloning", disable=not progress):
+        if should_stop is not None and should_stop():
+            break
         idx = torch.from_numpy(rng.integers(0, len(obs), size=batch_size))
         loss = F.mse_loss(policy(obs_t[idx]), act_t[idx])
         optimizer.zero_grad(set_to_none=True)

@@ -15,6 +15,7 @@ import gymnasium as gym
 import h5py
 import numpy as np
 
+from recordings import provenance
 from recordings.layout import (
     DatasetPaths,
     deserialize_space,
@@ -60,8 +61,13 @@ def root_attrs(
     spaces: tuple[gym.spaces.Box, gym.spaces.Box],
     env_id: str,
     author: str | None,
+    author_email: str | None = None,
 ) -> dict[str, Any]:
-    """The root attributes of a new ``main_data.hdf5``: enough to rebuild ``metadata.json``."""
+    """The root attributes of a new ``main_data.hdf5``: enough to rebuild ``metadata.json``.
+
+    The code's permalink and the author's e-mail are looked up here, once
+    (:mod:`recordings.provenance`); an e-mail that cannot be found is left out.
+    """
     attrs: dict[str, Any] = {
         "format": FORMAT_NAME,
         "schema_version": SCHEMA_VERSION,
@@ -75,6 +81,10 @@ def root_attrs(
     with contextlib.suppress(gym.error.Error, TypeError, ValueError):
         attrs["env_spec"] = gym.spec(env_id).to_json()
     attrs["author"] = author or default_author()
+    attrs["code_permalink"] = provenance.code_permalink()
+    email = provenance.author_email(author_email)
+    if email:
+        attrs["author_email"] = email
     return attrs
 
 
@@ -114,8 +124,11 @@ def build_metadata(
     # our normalized score / 100 (the percent of steps with the door open).
     meta["ref_min_score"], meta["ref_max_score"] = REF_MIN_SCORE, REF_MAX_SCORE
     meta["requirements"] = list(REQUIREMENTS)
-    if "author" in attrs:
-        meta["author"] = [str(attrs["author"])]
+    for key in ("author", "author_email"):  # Minari reads both as sets
+        if key in attrs:
+            meta[key] = [str(attrs[key])]
+    if "code_permalink" in attrs:
+        meta["code_permalink"] = str(attrs["code_permalink"])
     return meta
 
 
@@ -130,10 +143,11 @@ def create_dataset(
     spaces: tuple[gym.spaces.Box, gym.spaces.Box],
     env_id: str,
     author: str | None,
+    author_email: str | None = None,
 ) -> DatasetState:
     """Create an empty dataset: ``main_data.hdf5`` first (atomically), then ``metadata.json``."""
     paths.data.mkdir(parents=True, exist_ok=True)
-    attrs = root_attrs(paths, spaces, env_id, author)
+    attrs = root_attrs(paths, spaces, env_id, author, author_email)
     fd, tmp = make_temp(paths.main)
     os.close(fd)
     try:

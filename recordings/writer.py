@@ -78,6 +78,7 @@ class DatasetWriter:
         append: bool = False,
         env_id: str = sim.ENV_ID,
         author: str | None = None,
+        author_email: str | None = None,
     ) -> None:
         """Open (or create) ``dataset`` and start the recorder thread.
 
@@ -87,6 +88,8 @@ class DatasetWriter:
                 refusing; a missing dataset is created either way.
             env_id: Gymnasium id of the env being recorded (its spec goes into the metadata).
             author: Recorded in ``metadata.json`` (Minari's ``author``).
+            author_email: Minari's ``author_email`` (default: ``$JUMPSTART_AUTHOR_EMAIL``,
+                else git's ``user.email``, else none).
 
         Raises:
             UserError: Bad name, an existing dataset without ``append``, a path that is not a
@@ -97,7 +100,7 @@ class DatasetWriter:
         existed = self._paths.dataset.exists()
         self._lock_fd: int | None = self._lock(self._paths, append)
         try:
-            self._open(env_id, author, append)
+            self._open(env_id, author, author_email, append)
         except BaseException:
             unlock(self._lock_fd)
             if not existed:  # a disk that filled up while creating it: leave nothing behind
@@ -147,7 +150,9 @@ class DatasetWriter:
             raise UserError(f"dataset {paths.dataset} exists; pass --append to add to it")
         return fd
 
-    def _open(self, env_id: str, author: str | None, append: bool) -> None:
+    def _open(
+        self, env_id: str, author: str | None, author_email: str | None, append: bool
+    ) -> None:
         if append and self._paths.exists():
             state = open_for_append(self._paths, env_id)
             for line in state.fixed:
@@ -155,7 +160,8 @@ class DatasetWriter:
         else:
             for tmp in stale_temporaries(self._paths):  # a writer killed while creating it
                 tmp.unlink()
-            state = create_dataset(self._paths, _env_spaces(env_id), env_id, author)
+            spaces = _env_spaces(env_id)
+            state = create_dataset(self._paths, spaces, env_id, author, author_email)
         self._obs_space: gym.spaces.Box = state.observation_space
         self._act_space: gym.spaces.Box = state.action_space
         self._next_id = self._first_id = state.total_episodes

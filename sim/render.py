@@ -27,6 +27,15 @@ class CameraView:
     elevation: float = -25.0
     """Vertical angle (deg); negative looks down."""
 
+    def apply(self, camera: mujoco.MjvCamera) -> None:
+        """Place a free ``MjvCamera`` at this view."""
+        camera.lookat[:] = self.lookat
+        camera.distance, camera.azimuth, camera.elevation = (
+            self.distance,
+            self.azimuth,
+            self.elevation,
+        )
+
 
 class DoorRenderer:
     """Renders RGB frames of a door model; close it (or let it close at exit) exactly once.
@@ -57,13 +66,7 @@ class DoorRenderer:
         self._renderer: mujoco.Renderer | None = mujoco.Renderer(model, height, width)
         self.camera = mujoco.MjvCamera()
         self.camera.type = mujoco.mjtCamera.mjCAMERA_FREE
-        v = view or CameraView()
-        self.camera.lookat[:] = v.lookat
-        self.camera.distance, self.camera.azimuth, self.camera.elevation = (
-            v.distance,
-            v.azimuth,
-            v.elevation,
-        )
+        (view or CameraView()).apply(self.camera)
         # Close before the interpreter tears GL down, or EGL/OSMesa raise at exit.
         self._finalizer = weakref.finalize(self, _close_renderer, self._renderer)
         atexit.register(self._finalizer)

@@ -90,6 +90,7 @@ def test_collect_command_end_to_end(tmp_path, capsys):
     env.close()
     meta = dataset.storage.metadata
     assert meta["author"] and "jumpstart-teleop" in meta["requirements"]
+    assert meta["code_permalink"]  # the commit or the version (tests/test_provenance.py)
 
 
 @pytest.mark.parametrize(

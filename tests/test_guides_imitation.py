@@ -149,6 +149,17 @@ def test_trainer_aggregates_interventions_and_retrains(dataset: Path) -> None:
     trainer.stop()
 
 
+def test_stop_ends_a_round_at_its_next_step_and_publishes_nothing(dataset: Path) -> None:
+    long_round = ImitationConfig(steps=10_000_000, hidden=32, batch_size=32, eval_episodes=0)
+    trainer = ImitationTrainer(long_round)
+    trainer.add_dataset(dataset)
+    assert trainer.retrain()
+    assert trainer.stats().training  # a round is under way (or queued)
+    trainer.stop(timeout=60)  # a round of 10M steps: it only ends this soon if it stops early
+    assert not trainer.stats().training
+    assert trainer.latest() == (0, None)  # the half-trained guide is not published
+
+
 # -- the app's DAgger loop (guides/dagger.py) ------------------------------------------------
 
 TINY = ImitationConfig(steps=60, hidden=32, batch_size=32, eval_episodes=0)

@@ -35,6 +35,7 @@ def test_help_lists_every_subcommand():
         (["replay", "--bogus", "X"], "see 'launch.py replay --help'"),
         (["recordings", "info", "--bogus", "X"], "launch.py recordings info has no option"),
         (["app", "--h", "abc"], "--h needs an integer, got 'abc' (see 'launch.py app --help')"),
+        (["app", "--inset-every", "0"], "--inset-every must be in [1, 60], got 0"),
         (["eval", "--checkpoint", "README.md"], "torch cannot load it as plain weights"),
     ],
 )

@@ -111,3 +111,23 @@ def test_gym_make_works_after_a_plain_import_sim_and_check_env_passes():
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                           text=True, timeout=300)  # fmt: skip
     assert done.returncode == 0 and "ok (39,)" in done.stdout, done.stderr[-2000:]
+
+
+def test_the_module_prefix_id_makes_the_door_in_a_fresh_interpreter_without_import_sim():
+    """Gymnasium 1.x loads no plugin entry points: ``sim:`` imports the registering module."""
+    code = (
+        "import sys, gymnasium as gym\n"
+        "assert 'sim' not in sys.modules\n"
+        "try:\n"
+        "    gym.make('JumpStart/DoorBinary-v0')\n"
+        "except gym.error.NamespaceNotFound:\n"
+        "    print('not registered without import sim')\n"
+        "env = gym.make('sim:JumpStart/DoorBinary-v0')\n"
+        "obs, _ = env.reset(seed=0)\n"
+        "print('ok', env.spec.id, obs.shape, env.action_space.shape, env.spec.max_episode_steps)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "not registered without import sim" in done.stdout
+    assert "ok JumpStart/DoorBinary-v0 (39,) (28,) 200" in done.stdout, done.stdout

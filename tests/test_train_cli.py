@@ -87,6 +87,9 @@ def test_train_writes_config_metrics_recordings_checkpoint_plots(tiny_run):
 
     data = load_transitions(tiny_run / TRAIN_DATASET)
     assert len(data["rewards"]) == 600
+    for dataset in (GUIDE_DATASET, TRAIN_DATASET):
+        meta = json.loads((tiny_run / dataset / "data" / "metadata.json").read_text())
+        assert meta["code_permalink"]  # the commit or the version (tests/test_provenance.py)
     for ep in np.unique(data["episode"]):
         sel = data["episode"] == ep
         h = int(data["h"][sel][0])

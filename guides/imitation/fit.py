@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -29,8 +29,11 @@ def train_imitation(
     episodes: int = 0,
     notes: tuple[str, ...] = (),
     progress: bool = False,
+    should_stop: Callable[[], bool] | None = None,
 ) -> ImitationGuide:
     """Fit an imitation guide to ``(obs, actions)`` pairs (no evaluation, no cache).
+
+    ``should_stop`` is checked before each training step; True ends the fit early.
 
     Raises:
         GuideError: No pairs, or pairs of the wrong shape.
@@ -63,6 +66,7 @@ def train_imitation(
             lr=cfg.lr,
             seed=cfg.seed,
             progress=progress,
+            should_stop=should_stop,
         )
     info = ImitationInfo(
         source=source,

@@ -138,8 +138,11 @@ class ImitationTrainer:
         """One training round on the data held now (the worker's work)."""
         obs, actions, episodes = self._snapshot()
         t0 = time.perf_counter()
-        guide = train_imitation(obs, actions, self.config, episodes=episodes)
-        if self.config.eval_episodes > 0 and not self._worker.stopping:
+        guide = train_imitation(obs, actions, self.config, episodes=episodes,
+                                should_stop=lambda: self._worker.stopping)  # fmt: skip
+        if self._worker.stopping:
+            return  # stopped mid-round (the app closes): a half-trained guide is not published
+        if self.config.eval_episodes > 0:
             ev = evaluate_guide(guide, self.config.eval_episodes, self.config.eval_seed)
             guide = guide.with_evaluation(ev)
         with self._lock:
