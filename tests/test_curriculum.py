@@ -321,7 +321,9 @@ def test_required_success_is_relative_to_the_guide_with_a_floor_and_a_cap():
 
 def test_given_h1_without_guide_measurements_still_needs_real_success():
     cur = make_curriculum(
-        "curriculum", GuideStats(0, None, None, 60), CurriculumConfig(window=2, trial_episodes=5, alone_every=0)
+        "curriculum",
+        GuideStats(0, None, None, 60),
+        CurriculumConfig(window=2, trial_episodes=5, alone_every=0),
     )
     assert cur.horizon() == 60 and cur.required_success == pytest.approx(0.3)
     for _ in range(5):
