@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -203,21 +204,49 @@ def read_config(path: Path) -> dict[str, Any]:
 
 
 def check_same_settings(cfg: TrainConfig, saved: dict[str, Any]) -> None:
-    """Raise a :class:`UserError` naming every setting that differs from the saved run's."""
-    now = config_to_dict(cfg)
+    """Raise a :class:`UserError` naming every setting that differs from the saved run's.
+
+    Nested settings (``sac``, ``curriculum``, ...) are compared leaf by leaf, and the message
+    names each differing one with the option that gives the run's value.
+    """
+    now, before = dict(_leaves(config_to_dict(cfg))), dict(_leaves(saved))
     diff = [
         k
-        for k in sorted(set(now) | set(saved))
-        if k not in RESUMABLE_FIELDS
-        and now.get(k) != saved.get(k)
-        and (k in saved or now.get(k))  # a field added since, left empty, is no change
+        for k in sorted(set(now) | set(before))
+        if k.split(".")[0] not in RESUMABLE_FIELDS
+        and now.get(k) != before.get(k)
+        and (k in before or now.get(k))  # a field added since, left empty, is no change
     ]
     if diff:
-        what = "; ".join(f"{k}: run has {saved.get(k)!r}, now {now.get(k)!r}" for k in diff)
+        what = "; ".join(_difference(k, before, now) for k in diff)
         raise UserError(
-            f"--resume with other settings than the run in {cfg.run_dir} ({what}); resume with "
-            "the same arguments (only --steps and the eval/checkpoint cadence may change)"
+            f"--resume with other settings than the run in {cfg.run_dir}: {what} (only --steps "
+            "and the eval/checkpoint cadence may change)"
         )
+
+
+def _leaves(settings: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """``(dotted.name, value)`` of every non-dict value in nested settings."""
+    for key, value in settings.items():
+        if isinstance(value, dict):
+            yield from _leaves(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}", value
+
+
+def _difference(key: str, before: dict[str, Any], now: dict[str, Any]) -> str:
+    """``sac.hidden: the run has 128, now 64 (--sac.hidden 128)`` for one setting."""
+    if key not in before:
+        return f"{key}: the run has none (an older version), now {now.get(key)!r}"
+    value, flag = before[key], "--" + key.replace("_", "-")
+    if isinstance(value, bool):
+        parent, _, name = flag.rpartition(".")
+        option = flag if value else (f"{parent}.no-{name}" if parent else f"--no-{flag[2:]}")
+    elif isinstance(value, list):
+        option = " ".join([flag, *map(str, value)])
+    else:
+        option = f"{flag} {value}"
+    return f"{key}: the run has {value!r}, now {now.get(key)!r} ({option})"
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:

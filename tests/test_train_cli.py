@@ -167,7 +167,13 @@ def test_bad_train_input_exits_2_with_one_line(tiny_run, tmp_path, capsys):
     assert "--resume" in line
     argv = ["train", "--run-dir", str(tiny_run), *TINY, "--steps", "800", "--seed", "3",
             "--strategy", "random", "--resume"]  # fmt: skip
-    assert "strategy: run has 'curriculum', now 'random'" in bad(capsys, argv)
+    line = bad(capsys, argv)
+    assert "strategy: the run has 'curriculum', now 'random' (--strategy curriculum)" in line
+    argv = ["train", "--run-dir", str(tiny_run), *TINY, "--steps", "800", "--resume",
+            "--sac.no-bc-self", "--curriculum.alone-every", "0"]  # fmt: skip
+    line = bad(capsys, argv)  # nested settings: each leaf, with the option that restores it
+    assert "sac.bc_self: the run has True, now False (--sac.bc-self)" in line
+    assert "curriculum.alone_every: the run has 2, now 0 (--curriculum.alone-every 2)" in line
     assert sorted(p.name for p in (tiny_run / "checkpoints").iterdir()) == before
 
     line = bad(capsys, ["train", "--run-dir", str(tmp_path / "x"), "--resume"])
