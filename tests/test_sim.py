@@ -82,24 +82,18 @@ def test_renderer_exits_cleanly(backend):
         "r = DoorRenderer(env.unwrapped.model, 64, 64); r.render(env.unwrapped.data)\n"
     )
     env = {"MUJOCO_GL": backend, "PYOPENGL_PLATFORM": backend, "PATH": "/usr/bin:/bin"}
-    proc = subprocess.run(
-        [sys.executable, "-c", code],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=str(ROOT),
-    )
+    proc = fresh_python(code, env=env)
     assert proc.returncode == 0, proc.stderr
     assert "Exception" not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
 
 
+def fresh_python(code: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run ``code`` in a new interpreter from the project root (nothing imported yet)."""
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=300)  # fmt: skip
+
+
 def test_gym_make_works_after_a_plain_import_sim_and_check_env_passes():
-    import subprocess
-    import sys
-
-    from tests.conftest import ROOT
-
     code = (
         "import sim, gymnasium as gym\n"
         "from gymnasium.utils.env_checker import check_env\n"
@@ -108,8 +102,7 @@ def test_gym_make_works_after_a_plain_import_sim_and_check_env_passes():
         "check_env(gym.make('JumpStart/DoorBinary-v0', render_mode='rgb_array').unwrapped)\n"
         "print('ok', env.observation_space.shape)\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                          text=True, timeout=300)  # fmt: skip
+    done = fresh_python(code)
     assert done.returncode == 0 and "ok (39,)" in done.stdout, done.stderr[-2000:]
 
 
@@ -126,8 +119,7 @@ def test_the_module_prefix_id_makes_the_door_in_a_fresh_interpreter_without_impo
         "obs, _ = env.reset(seed=0)\n"
         "print('ok', env.spec.id, obs.shape, env.action_space.shape, env.spec.max_episode_steps)\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                          text=True, timeout=300)  # fmt: skip
+    done = fresh_python(code)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "not registered without import sim" in done.stdout
     assert "ok JumpStart/DoorBinary-v0 (39,) (28,) 200" in done.stdout, done.stdout
