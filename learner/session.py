@@ -41,7 +41,7 @@ from learner import checkpoint as ckpt_io
 from learner.config import TrainConfig
 from learner.evaluate import UnusedGuide
 from learner.metrics import MetricsLog
-from learner.replay import SELF_DEMO_ACTORS, EpisodeReplay, ReplayBuffer
+from learner.replay import ReplayBuffer
 from learner.run_dir import online_datasets, open_writer, prepare_run_dir
 from learner.session_parts import Counters, LearningParts, SessionOptions, episode_row
 from learner.session_setup import episode_seed
@@ -112,11 +112,7 @@ class LearningSession:
             guide or UnusedGuide(),
             self.parts.explorer,
             recorder=self.recorder,
-            replay=None
-            if self.parts.online is None
-            else EpisodeReplay(
-                self.parts.online, self.parts.space, self.parts.online_demos, SELF_DEMO_ACTORS
-            ),
+            replay=self.parts.online_replay(),
             command_labeler=self.parts.labeler,
         )
         start = self.counters.env_steps  # a resumed run's buffers are warm already

@@ -27,7 +27,7 @@ from learner.datasets import load_episodes, recorded_steps
 from learner.evaluate import evaluate
 from learner.explorer import CommandExplorer, Explorer
 from learner.metrics import LOSS_KEYS, EvalSummary, MetricsLog
-from learner.replay import DEMO_ACTORS, SELF_DEMO_ACTORS, ReplayBuffer
+from learner.replay import DEMO_ACTORS, SELF_DEMO_ACTORS, EpisodeReplay, ReplayBuffer
 from learner.rng_state import rng_states, set_rng_states
 from learner.run_dir import TRAIN_DATASET, config_to_dict
 from learner.sac import SACAgent, resolve_device
@@ -226,6 +226,15 @@ class LearningParts:
     def online_demos(self) -> ReplayBuffer | None:
         """Where online episodes put their demonstration steps (self-imitation), else None."""
         return self.demos if self.sac_config.bc_self else None
+
+    def online_replay(self) -> EpisodeReplay | None:
+        """The runner's replay into the online buffer (None: no learner).
+
+        :meth:`load_online` rebuilds the same buffers from a recording on resume.
+        """
+        if self.online is None:
+            return None
+        return EpisodeReplay(self.online, self.space, self.online_demos, SELF_DEMO_ACTORS)
 
     def load(
         self,
