@@ -93,6 +93,11 @@ class SACConfig:
     itself done right, not only to the guide's successes. Measured on the door (scripted:0.5,
     curriculum, seeds 0, 1, 2): explorer alone 94, 94, 98 % at 50k, the largest fall after 25k
     14 points; with the guide's demos only 80, 84, 98 %, falls of up to 36 points, once to 0 %."""
+    bc_q_filter: bool = False
+    """Nair et al. (2018)'s Q-filter: clone a demonstrated action only where the critics value
+    it above the actor's own action (min over the ensemble), so the actor is held to the
+    demonstrations where they are better and free to beat them (open the door sooner) where
+    the critics know better."""
     reference: bool = True
     """IBRL (Hu et al. 2023): keep the behaviour-cloned actor as a frozen reference; act and
     bootstrap with its action wherever the critic values it more than the actor's. The

@@ -238,9 +238,29 @@ def actor_loss(
     return (alpha * log_prob - q).mean()
 
 
-def bc_loss(mean: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
-    """Mean squared error of the actor's mode ``tanh(mean)`` against demonstrated actions."""
-    return (torch.tanh(mean) - actions).square().sum(-1).mean()
+def bc_loss(
+    mean: torch.Tensor, actions: torch.Tensor, mask: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Mean squared error of the actor's mode ``tanh(mean)`` against demonstrated actions.
+
+    Args:
+        mean: The actor's pre-squash means, ``(batch, act_dim)``.
+        actions: Demonstrated actions in [-1, 1], ``(batch, act_dim)``.
+        mask: 1.0 for the rows that count, 0.0 for the rest (a :func:`q_filter`), or None.
+            The mean stays over the whole batch, so filtering weakens the term, as in Nair et al.
+    """
+    error = (torch.tanh(mean) - actions).square().sum(-1)
+    return (error if mask is None else error * mask).mean()
+
+
+def q_filter(q_demo: torch.Tensor, q_actor: torch.Tensor) -> torch.Tensor:
+    """Nair et al.'s Q-filter: 1.0 where the demo action's value beats the actor's, else 0.0.
+
+    Args:
+        q_demo: Critics' values of the demonstrated actions, ``(members, batch)``.
+        q_actor: Critics' values of the actor's modes at the same states, ``(members, batch)``.
+    """
+    return (q_demo.amin(dim=0) > q_actor.amin(dim=0)).float()
 
 
 def bc_schedule(weight: float, decay_updates: int, updates: int) -> float:
@@ -410,7 +430,13 @@ class SACAgent:
             return torch.zeros((), device=self.device)
         mean, _ = self.actor(demos.obs)
         q_scale = q_pi.detach().abs().mean()
-        return weight * q_scale * bc_loss(mean, demos.actions)
+        mask = None
+        if self.config.bc_q_filter:
+            with torch.no_grad():
+                q_demo = self.critic(demos.obs, demos.actions, detach=True)
+                q_actor = self.critic(demos.obs, torch.tanh(mean), detach=True)
+                mask = q_filter(q_demo, q_actor)
+        return weight * q_scale * bc_loss(mean, demos.actions, mask)
 
     def _reference_q(self, obs: torch.Tensor, members: torch.Tensor | None) -> torch.Tensor | None:
         """Target critics' min value of the reference's mode at ``obs`` (None: no reference)."""
@@ -576,6 +602,7 @@ __all__ = [
     "critic_loss",
     "make_actor",
     "matmul_precision",
+    "q_filter",
     "resolve_device",
     "squashed_sample",
     "td_target",

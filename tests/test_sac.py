@@ -21,6 +21,7 @@ from learner.sac import (
     bf16_matmul_supported,
     critic_loss,
     ensemble_q,
+    q_filter,
     squashed_sample,
     td_target,
 )
@@ -106,6 +107,34 @@ def test_bc_loss_is_the_squared_error_of_the_mode_summed_over_dims():
     assert bc_loss(off, actions).item() == pytest.approx(0.25)
     bc_loss(mean + 0.1, actions).backward()
     assert mean.grad is not None and (mean.grad > 0).all()  # pulls the mean back down
+
+
+def test_q_filter_keeps_the_demo_rows_whose_pessimistic_value_beats_the_actors():
+    q_demo = torch.tensor([[-5.0, -9.0, -3.0], [-6.0, -2.0, -3.0]])  # min: -6, -9, -3
+    q_actor = torch.tensor([[-7.0, -4.0, -3.0], [-8.0, -4.0, -1.0]])  # min: -8, -4, -3
+    assert q_filter(q_demo, q_actor).tolist() == [1.0, 0.0, 0.0]  # a tie is not kept
+    actions = torch.tensor([[0.5], [0.5], [0.5]])
+    off = torch.zeros(3, 1)  # error 0.25 per row
+    mask = q_filter(q_demo, q_actor)
+    assert bc_loss(off, actions, mask).item() == pytest.approx(0.25 / 3)  # mean over all rows
+
+
+def test_q_filtered_bc_term_ignores_demos_the_critic_rates_below_the_actor():
+    """Demos whose value the critics rate under the actor's own action do not pull the actor."""
+    cfg = SACConfig(hidden=16, batch_size=8, bc_q_filter=True)
+    agent = SACAgent(3, 2, cfg, seed=0)
+    demos = random_batch(8, 3, 2, seed=7)
+    with torch.no_grad():
+        mean, _ = agent.actor(demos.obs)
+        q_demo = agent.critic(demos.obs, demos.actions)
+        q_actor = agent.critic(demos.obs, torch.tanh(mean))
+    mask = q_filter(q_demo, q_actor)
+    q_pi = torch.full((2, 8), -10.0)
+    term = agent._bc_term(demos, q_pi)
+    expected = cfg.bc_weight * 10.0 * bc_loss(mean, demos.actions, mask)
+    assert term.item() == pytest.approx(expected.item(), rel=1e-5)
+    assert 0.0 < mask.mean().item() < 1.0  # a random critic keeps some rows and drops others
+    assert term.item() < (cfg.bc_weight * 10.0 * bc_loss(mean, demos.actions)).item()
 
 
 def test_bc_schedule_fades_linearly_to_zero_and_zero_decay_is_constant():
