@@ -98,6 +98,10 @@ class SACConfig:
     it above the actor's own action (min over the ensemble), so the actor is held to the
     demonstrations where they are better and free to beat them (open the door sooner) where
     the critics know better."""
+    bc_q_filter_after: int = 20_000
+    """Updates before the Q-filter applies (all demonstrations are cloned until then).
+    Measured on the door: from the first update, while the critics are still poor, the
+    filter let the actor leave its BC start (explorer alone 0 % at 5k and 10k steps)."""
     reference: bool = True
     """IBRL (Hu et al. 2023): keep the behaviour-cloned actor as a frozen reference; act and
     bootstrap with its action wherever the critic values it more than the actor's. The
@@ -140,6 +144,8 @@ class SACConfig:
             raise ValueError(f"actor_average must be in [0, 1), got {self.actor_average}")
         if self.actor_delay < 0:
             raise ValueError(f"actor_delay must be >= 0, got {self.actor_delay}")
+        if self.bc_q_filter_after < 0:
+            raise ValueError(f"bc_q_filter_after must be >= 0, got {self.bc_q_filter_after}")
         if self.bc_decay_updates < 0:
             raise ValueError(f"bc_decay_updates must be >= 0, got {self.bc_decay_updates}")
         for name in ("actor_lr", "critic_lr", "alpha_lr"):

@@ -431,7 +431,7 @@ class SACAgent:
         mean, _ = self.actor(demos.obs)
         q_scale = q_pi.detach().abs().mean()
         mask = None
-        if self.config.bc_q_filter:
+        if self.config.bc_q_filter and self.updates >= self.config.bc_q_filter_after:
             with torch.no_grad():
                 q_demo = self.critic(demos.obs, demos.actions, detach=True)
                 q_actor = self.critic(demos.obs, torch.tanh(mean), detach=True)

@@ -121,7 +121,7 @@ def test_q_filter_keeps_the_demo_rows_whose_pessimistic_value_beats_the_actors()
 
 def test_q_filtered_bc_term_ignores_demos_the_critic_rates_below_the_actor():
     """Demos whose value the critics rate under the actor's own action do not pull the actor."""
-    cfg = SACConfig(hidden=16, batch_size=8, bc_q_filter=True)
+    cfg = SACConfig(hidden=16, batch_size=8, bc_q_filter=True, bc_q_filter_after=3)
     agent = SACAgent(3, 2, cfg, seed=0)
     demos = random_batch(8, 3, 2, seed=7)
     with torch.no_grad():
@@ -130,11 +130,14 @@ def test_q_filtered_bc_term_ignores_demos_the_critic_rates_below_the_actor():
         q_actor = agent.critic(demos.obs, torch.tanh(mean))
     mask = q_filter(q_demo, q_actor)
     q_pi = torch.full((2, 8), -10.0)
+    unfiltered = cfg.bc_weight * 10.0 * bc_loss(mean, demos.actions)
+    assert agent._bc_term(demos, q_pi).item() == pytest.approx(unfiltered.item(), rel=1e-5)
+    agent.updates = 3  # the filter applies from bc_q_filter_after updates on
     term = agent._bc_term(demos, q_pi)
     expected = cfg.bc_weight * 10.0 * bc_loss(mean, demos.actions, mask)
     assert term.item() == pytest.approx(expected.item(), rel=1e-5)
     assert 0.0 < mask.mean().item() < 1.0  # a random critic keeps some rows and drops others
-    assert term.item() < (cfg.bc_weight * 10.0 * bc_loss(mean, demos.actions)).item()
+    assert term.item() < unfiltered.item()
 
 
 def test_bc_schedule_fades_linearly_to_zero_and_zero_decay_is_constant():
