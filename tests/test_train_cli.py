@@ -106,6 +106,20 @@ def test_train_writes_config_metrics_recordings_checkpoint_plots(tiny_run):
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5000
 
 
+def test_the_checkpoint_keeps_the_explorer_its_evaluation_row_measured(tiny_run, capsys):
+    """`eval --checkpoint` re-measures the weights the trainer evaluated at that step (the
+    learner's newer, unpublished weights can score far apart), with their version."""
+    row = read_csv(tiny_run / "metrics" / "evals.csv")[-1]
+    ckpt = load_checkpoint(tiny_run, obs_dim=sim.OBS_DIM, act_dim=sim.ACT_DIM)
+    assert ckpt["weight_version"] == int(row["weight_version"]) > 1
+    assert ckpt["agent"]["updates"] >= int(row["updates"])  # the agent itself is the newest
+    capsys.readouterr()
+    assert launch.main(["eval", "--checkpoint", str(tiny_run), "--episodes", "1", "--json",
+                        "--no-progress"]) == 0  # fmt: skip
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["mean_return"] == pytest.approx(float(row["mean_return"]))
+
+
 def test_ctrl_c_saves_and_resume_ends_like_an_uninterrupted_run(tmp_path):
     # No learning (warm-up longer than the run) and a stage 0 where the guide acts for all but
     # the last step (--h1 199): episode 1 trains, episode 2 is the stage's one-episode trial
