@@ -106,6 +106,10 @@ class SACConfig:
     """IBRL (Hu et al. 2023): keep the behaviour-cloned actor as a frozen reference; act and
     bootstrap with its action wherever the critic values it more than the actor's. The
     explorer is then never worse than its BC start where the critic knows better."""
+    select_with_target: bool = False
+    """With ``reference``: choose between the actor's and the reference's action with the
+    target critics (Polyak-averaged, like the acting actor) instead of the online ones, whose
+    choice flips from one update to the next (IBRL uses the online critic)."""
     actor_delay: int = 0
     """Updates of the critics alone before the actor's first update: the warm-started actor
     acts, unchanged, while the critics learn its value (no early dip from a random critic)."""

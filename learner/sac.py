@@ -453,12 +453,14 @@ class SACAgent:
         """What an :class:`~learner.explorer.Explorer` acts with (detached CPU copies).
 
         The actor; with a reference also the reference and the critic that chooses between
-        their proposals. Safe to hand to another thread.
+        their proposals (the target critic with ``select_with_target``). Safe to hand to
+        another thread.
         """
         state: dict[str, dict[str, torch.Tensor] | None] = {"actor": self.actor_state_dict()}
         if self.reference is not None:
             state["reference"] = _copy(self.reference.state_dict())
-            state["critic"] = _copy(self.critic.state_dict())
+            chooser = self.critic_target if self.config.select_with_target else self.critic
+            state["critic"] = _copy(chooser.state_dict())
         return state
 
     @property

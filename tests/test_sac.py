@@ -509,3 +509,18 @@ def test_the_averaged_actor_acts_and_trails_the_actor():
     assert all(torch.equal(restored.acting_state()["actor"][k], acting[k]) for k in acting)
     with pytest.raises(ValueError, match="actor_average"):
         SACConfig(actor_average=1.0)
+
+
+@pytest.mark.parametrize("target", [False, True])
+def test_the_acting_state_chooses_with_the_online_or_the_target_critics(target):
+    cfg = SACConfig(hidden=16, batch_size=16, tau=0.1, select_with_target=target)
+    agent = SACAgent(5, 2, cfg, seed=0)
+    agent.set_reference()
+    for s in range(3):
+        agent.update(random_batch(16, 5, 2, seed=s))
+    chooser = agent.critic_target if target else agent.critic
+    other = agent.critic if target else agent.critic_target
+    critic = agent.acting_state()["critic"]
+    assert critic is not None
+    assert all(torch.equal(critic[k], v) for k, v in chooser.state_dict().items())
+    assert not all(torch.equal(critic[k], v) for k, v in other.state_dict().items())
