@@ -47,14 +47,6 @@ class PolicyGuide:
             take_over(obs, None)
 
     @property
-    def issues_commands(self) -> bool:
-        """Whether its steps carry issued Commands: a ``CommandExplorer`` (it has a controller).
-
-        A 28-D policy's steps are labelled.
-        """
-        return hasattr(self.explorer, "controller")
-
-    @property
     def command_vector(self) -> np.ndarray | None:
         """The Command of the last step, for a Command-space policy (None for a 28-D one)."""
         return getattr(self.explorer, "command_vector", None)

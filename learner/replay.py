@@ -34,30 +34,6 @@ DEMO_ACTORS = frozenset({Actor.GUIDE, Actor.HUMAN})
 SELF_DEMO_ACTORS = frozenset(Actor)
 """With self-imitation (``SACConfig.bc_self``): every step of a successful episode."""
 
-
-def self_demo_actors(guide_issues_commands: bool) -> frozenset[Actor]:
-    """Whose steps of a successful online episode self-imitation clones.
-
-    Everyone's, unless the guide acts in 28-D: its steps then reach a Command-space learner as
-    labels (which replay only a fraction of its successes, ``bench/command_labels.py``), and a
-    BC term that never fades would keep pulling the actor towards them.
-    """
-    return SELF_DEMO_ACTORS if guide_issues_commands else SELF_DEMO_ACTORS - {Actor.GUIDE}
-
-
-def issues_commands(guide: object) -> bool:
-    """Whether ``guide`` issues the Commands of its steps (scripted, human, a Command policy).
-
-    A guide says so with an ``issues_commands`` attribute; otherwise having a
-    ``command_vector`` counts (the runner reads it each step), and having none means its
-    steps are labelled (a user's 28-D callable, the 28-D imitation guide).
-    """
-    declared = getattr(guide, "issues_commands", None)
-    if isinstance(declared, bool):
-        return declared
-    return hasattr(guide, "command_vector")
-
-
 NO_RETURN = -np.inf
 """``mc_return`` of a row with no known return-to-go (a lone transition): no lower bound."""
 

@@ -27,13 +27,7 @@ from learner.datasets import load_episodes, recorded_steps
 from learner.evaluate import evaluate
 from learner.explorer import CommandExplorer, Explorer
 from learner.metrics import LOSS_KEYS, EvalSummary, MetricsLog
-from learner.replay import (
-    DEMO_ACTORS,
-    EpisodeReplay,
-    ReplayBuffer,
-    issues_commands,
-    self_demo_actors,
-)
+from learner.replay import DEMO_ACTORS, SELF_DEMO_ACTORS, EpisodeReplay, ReplayBuffer
 from learner.rng_state import rng_states, set_rng_states
 from learner.run_dir import TRAIN_DATASET, config_to_dict
 from learner.sac import SACAgent, resolve_device
@@ -165,9 +159,6 @@ class LearningParts:
         self.space = cfg.explorer_space
         self.policy_dim = COMMAND_DIM if self.space == "command" else sim.ACT_DIM
         """Size of the agent's actions: 6 (Command space) or 28 (joint space)."""
-        self.self_demo_actors = self_demo_actors(guide is None or issues_commands(guide))
-        """Whose steps of successful online episodes self-imitation clones (not a 28-D
-        guide's labels)."""
         self.labeler = CommandLabeler.for_env(env)
         """Labels 28-D steps with the Command that explains them (user guides, human takeovers)."""
         self.agent: SACAgent | None = None
@@ -245,7 +236,7 @@ class LearningParts:
         """
         if self.online is None:
             return None
-        return EpisodeReplay(self.online, self.space, self.online_demos, self.self_demo_actors)
+        return EpisodeReplay(self.online, self.space, self.online_demos, SELF_DEMO_ACTORS)
 
     def load(
         self,
@@ -291,7 +282,7 @@ class LearningParts:
         """Refill the online buffer from a run's recording; return the transitions added."""
         if self.online is None:
             return 0
-        return self.load([dataset], self.online, self.online_demos, self.self_demo_actors)
+        return self.load([dataset], self.online, self.online_demos, SELF_DEMO_ACTORS)
 
     # -- running -----------------------------------------------------------------------------
     def start(self) -> None:

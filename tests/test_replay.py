@@ -220,28 +220,6 @@ def test_demos_take_guide_steps_of_successes_and_with_self_imitation_the_explore
     np.testing.assert_allclose(own.demos.arrays()["actions"][:, 0], np.arange(30) / 100)
 
 
-def test_self_imitation_leaves_out_the_labelled_steps_of_a_28d_guide(tmp_path):
-    """A 28-D guide's steps are labels: only the explorer's steps of a success are cloned."""
-    import sim
-    from guides.registry import make_guide
-    from learner.replay import issues_commands, self_demo_actors
-
-    env = sim.make_door()
-    assert issues_commands(make_guide("scripted", env))
-    user = tmp_path / "user_guide.py"
-    user.write_text("import numpy as np\n\ndef act(obs):\n    return np.zeros(28)\n")
-    assert not issues_commands(make_guide(f"{user}:act", env))
-    assert not issues_commands(object()) and issues_commands(type("G", (), {"command_vector": 1}))
-    assert Actor.GUIDE not in self_demo_actors(False) and Actor.EXPLORER in self_demo_actors(False)
-    assert self_demo_actors(True) == frozenset(Actor)
-    replay = EpisodeReplay(
-        ReplayBuffer(100, OBS, 6), "command", ReplayBuffer(100, OBS, 6), self_demo_actors(False)
-    )
-    _episode(replay, [Actor.GUIDE] * 10 + [Actor.EXPLORER] * 20, open_steps=25)
-    assert replay.demos is not None and len(replay.demos) == 20
-    np.testing.assert_allclose(replay.demos.arrays()["actions"][:, 0], np.arange(10, 30) / 100)
-
-
 def test_recorded_episodes_give_the_same_demos_as_live_ones(tmp_path):
     """A resumed run rebuilds its demos from the recording: the same steps as when played."""
     import sim
