@@ -43,7 +43,8 @@ from learner.evaluate import UnusedGuide
 from learner.metrics import MetricsLog
 from learner.replay import ReplayBuffer
 from learner.run_dir import online_datasets, open_writer, prepare_run_dir
-from learner.session_parts import Counters, LearningParts, SessionOptions, episode_row
+from learner.session_options import Counters, SessionOptions
+from learner.session_parts import LearningParts, episode_row
 from learner.session_setup import episode_seed
 from learner.thread import LearnerStats
 

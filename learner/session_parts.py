@@ -1,8 +1,8 @@
 """The learning side of a session: agent, explorer, buffers, weight slot, learner thread.
 
 :class:`LearningParts` builds them from a ``TrainConfig`` (restoring a checkpoint when resuming)
-and holds the payload of the one checkpoint format; :class:`Counters` is the run's progress;
-:class:`SessionOptions` says how a session runs.
+and holds the payload of the one checkpoint format (the run's progress and how a session runs
+are :mod:`learner.session_options`).
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import contextlib
 import dataclasses
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +28,9 @@ from learner.explorer import CommandExplorer, Explorer
 from learner.metrics import LOSS_KEYS, EvalSummary, MetricsLog
 from learner.replay import DEMO_ACTORS, SELF_DEMO_ACTORS, EpisodeReplay, ReplayBuffer
 from learner.rng_state import rng_states, set_rng_states
-from learner.run_dir import TRAIN_DATASET, config_to_dict
+from learner.run_dir import config_to_dict
 from learner.sac import SACAgent, resolve_device
+from learner.session_options import Counters, SessionOptions
 from learner.session_setup import build_curriculum, guide_data
 from learner.thread import LearnerStats, LearnerThread, WeightSlot
 from sim.errors import UserError
@@ -56,67 +56,6 @@ def torch_threads(n: int) -> Iterator[None]:
 
 PLOT_EVERY_S = 60.0
 """Refresh the PNG plots after an evaluation at most this often (and always at exit)."""
-
-
-@dataclass(frozen=True)
-class SessionOptions:
-    """How a session runs (the settings that are not the run's: see ``TrainConfig``)."""
-
-    learning: bool = True
-    """Train the explorer in the learner thread (off: ``collect``, the app's ``--no-learner``)."""
-    paced: bool = True
-    """Keep the update-to-data ratio exact (``train``); False: the learner runs free (the app)."""
-    dataset: Path = TRAIN_DATASET
-    """Where episodes are recorded, relative to the run directory (or absolute)."""
-    record: bool = True
-    """Record every episode (and the guide-only ones)."""
-    guide_only: bool = False
-    """No explorer at all: the guide acts every step (``collect``)."""
-    run_files: bool = True
-    """Write ``config.json``, metrics and checkpoints to the run directory (off: ``collect``)."""
-    strict_run_dir: bool = True
-    """``train``'s run-directory rules (see :func:`learner.run_dir.prepare_run_dir`)."""
-    plots: bool = True
-    """Draw the PNG plots at exit."""
-    first_seed: int | None = None
-    """Episode ``k`` uses seed ``first_seed + k`` (``collect``); None: the run's seed scheme."""
-    append: bool = True
-    """Append to an existing dataset (``collect`` refuses unless ``--append``)."""
-    author: str | None = None
-    """Author written to the dataset's metadata."""
-
-
-@dataclass
-class Counters:
-    """Progress of a run, saved in every checkpoint."""
-
-    env_steps: int = 0
-    """Env steps of the run's episodes (guide, explorer and human steps)."""
-    episodes: int = 0
-    """Episodes completed (episode k uses the k-th seed)."""
-    updates: int = 0
-    """Learner updates before the current session (resumed runs)."""
-    next_eval: int = 0
-    """Env steps at which the next evaluation is due."""
-    next_checkpoint: int = 0
-    """Env steps at which the next periodic checkpoint is due."""
-    guide_steps: int = 0
-    """Env steps of the guide-only episodes (not counted in ``env_steps``)."""
-    wall_s: float = 0.0
-    """Wall time spent in earlier sessions."""
-
-    @classmethod
-    def from_checkpoint(cls, saved: dict[str, Any] | None) -> Counters:
-        """The counters a checkpoint saved (zeros for a new run).
-
-        A checkpoint of the app before the one session kept its counts under ``"app"``.
-        """
-        if not saved:
-            return cls()
-        if "counters" in saved:
-            return cls(**saved["counters"])
-        app = saved.get("app") or {}
-        return cls(env_steps=int(app.get("env_steps", 0)), episodes=int(app.get("episodes", 0)))
 
 
 def build_explorer(cfg: TrainConfig, env: Any, seed: int) -> Explorer | CommandExplorer:
@@ -426,11 +365,4 @@ def episode_row(
     return row
 
 
-__all__ = [
-    "PLOT_EVERY_S",
-    "Counters",
-    "LearningParts",
-    "SessionOptions",
-    "build_explorer",
-    "episode_row",
-]
+__all__ = ["PLOT_EVERY_S", "LearningParts", "build_explorer", "episode_row"]
