@@ -97,7 +97,9 @@ class SACConfig:
     """Nair et al. (2018)'s Q-filter: clone a demonstrated action only where the critics value
     it above the actor's own action (min over the ensemble), so the actor is held to the
     demonstrations where they are better and free to beat them (open the door sooner) where
-    the critics know better."""
+    the critics know better. Measured (scripted:0.5, seeds 0, 1): the door opens sooner
+    (score 61.4 at 65k on seed 1) but success swings as much as without it (84, 96 % at 50k
+    from update 20k on): off."""
     bc_q_filter_after: int = 20_000
     """Updates before the Q-filter applies (all demonstrations are cloned until then).
     Measured on the door: from the first update, while the critics are still poor, the
@@ -109,14 +111,17 @@ class SACConfig:
     select_with_target: bool = False
     """With ``reference``: choose between the actor's and the reference's action with the
     target critics (Polyak-averaged, like the acting actor) instead of the online ones, whose
-    choice flips from one update to the next (IBRL uses the online critic)."""
+    choice flips from one update to the next (IBRL uses the online critic). Measured
+    (scripted:0.5, seeds 0, 1, 2): 98, 90, 92 % explorer alone at 50k against the online
+    critics' 94, 94, 98 %: off."""
     actor_delay: int = 0
     """Updates of the critics alone before the actor's first update: the warm-started actor
     acts, unchanged, while the critics learn its value (no early dip from a random critic)."""
     actor_average: float = 0.005
     """Polyak rate of an averaged copy of the actor that acts and is evaluated (smooths the
     update-to-update swings of the policy; 0.005 averages over ~200 actor updates); 0 = the
-    actor itself acts."""
+    actor itself acts. Measured with 0.001 (seeds 0, 1, 2): at the plateau sooner (92 % at 25k
+    against 82 %), steadier, but 94, 92, 96 % at 50k against 94, 94, 98 %."""
 
     def __post_init__(self) -> None:
         """Fail fast on values that cannot work."""
