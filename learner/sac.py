@@ -433,8 +433,8 @@ class SACAgent:
         mask = None
         if self.config.bc_q_filter and self.updates >= self.config.bc_q_filter_after:
             with torch.no_grad():
-                q_demo = self.critic(demos.obs, demos.actions, detach=True)
-                q_actor = self.critic(demos.obs, torch.tanh(mean), detach=True)
+                q_demo = self.critic(demos.obs, demos.actions)
+                q_actor = self.critic(demos.obs, torch.tanh(mean))
                 mask = q_filter(q_demo, q_actor)
         return weight * q_scale * bc_loss(mean, demos.actions, mask)
 

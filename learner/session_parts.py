@@ -141,8 +141,8 @@ class LearningParts:
         self.thread = self._make_thread(episodes) if opts.learning else None
         self._eval_env: Any = None
         self._eval_explorer: Explorer | CommandExplorer | None = None
-        self._evaluated: tuple[int, int, dict | None] = (-1, 0, None)
-        """(env steps, weight version, acting state) of the newest evaluation."""
+        self._evaluated: tuple[int, dict | None] = (0, None)
+        """(weight version, acting state) of the newest evaluation (at ``last_eval_steps``)."""
         self.last_eval: EvalSummary | None = None
         self.last_eval_steps = -1
         self._plotted_at = time.monotonic()
@@ -262,7 +262,7 @@ class LearningParts:
         version, state = self.slot.latest()  # one read: what is evaluated is what is saved
         if state is not None and version > self._eval_explorer.version:
             self._eval_explorer.load(version, state)
-        self._evaluated = (c.env_steps, self._eval_explorer.version, state)
+        self._evaluated = (version, state)
         summary, _ = evaluate(
             self._eval_env, self._eval_explorer, None, episodes=self.cfg.eval_episodes
         )
@@ -296,9 +296,8 @@ class LearningParts:
         scored 94 % and 82 % explorer alone, so a checkpoint of other weights than the logged
         evaluation's contradicts it; with these, ``eval --checkpoint`` reproduces its row.
         """
-        steps, version, state = self._evaluated
-        if steps == env_steps and state is not None:
-            return version, state
+        if env_steps == self.last_eval_steps and self._evaluated[1] is not None:
+            return self._evaluated
         return self.slot.latest()
 
     def checkpoint_payload(self, cfg: TrainConfig, counters: Counters) -> dict[str, Any]:
@@ -306,11 +305,11 @@ class LearningParts:
         assert self.agent is not None
         if self.thread is not None:
             with self.thread.lock:
-                agent_state, actor = self.agent.state_dict(), self.agent.acting_state()
+                agent_state = self.agent.state_dict()
         else:
-            agent_state, actor = self.agent.state_dict(), self.agent.acting_state()
-        version, published = self._acted_weights(counters.env_steps)
-        actor = published if published is not None else actor
+            agent_state = self.agent.state_dict()
+        version, actor = self._acted_weights(counters.env_steps)
+        assert actor is not None  # the slot holds the start weights from construction on
         return {
             "obs_dim": sim.OBS_DIM,
             "act_dim": sim.ACT_DIM,
