@@ -20,12 +20,15 @@ import numpy as np
 
 from episode.guide import Guide
 from episode.milestones import MilestoneTracker
+from episode.roll_in import SavedState
 from episode.sanitize import ActionSanitizer
 from episode.types import Actor, EpisodeResult, Policy, Recorder, Replay, Transition
-from sim.door import episode_success
+from sim.door import episode_success, restore
 
 log = logging.getLogger(__name__)
 
+ROLL_IN_KIND = "roll-in"
+"""``guide_kind`` of an episode that started from a saved state (no guide acted in it)."""
 SLOW_GUIDE_S = 1.0
 """A guide action that takes longer than this (seconds) is reported, once per episode."""
 
@@ -91,7 +94,8 @@ class EpisodeRunner:
         self._obs: np.ndarray | None = None
         self._seed: int | None = None
         self._h = 0
-        self._t = 0
+        self._t = self._t0 = 0
+        self._rolled_in = False
         self._done = True
         self._started = False
         self._return = 0.0
@@ -131,7 +135,14 @@ class EpisodeRunner:
         return Actor.EXPLORER
 
     # -- episode -----------------------------------------------------------------------------
-    def reset(self, seed: int | None, h: int, *, deterministic: bool | None = None) -> np.ndarray:
+    def reset(
+        self,
+        seed: int | None,
+        h: int,
+        *,
+        deterministic: bool | None = None,
+        start: SavedState | None = None,
+    ) -> np.ndarray:
         """Start an episode with guide horizon ``h``; an unfinished one is ended first.
 
         Args:
@@ -139,6 +150,9 @@ class EpisodeRunner:
             h: Guide horizon: the guide acts for ``t < h``.
             deterministic: The explorer acts with its mode this episode (None: the runner's
                 ``explorer_deterministic``).
+            start: Roll in: start from this state of a successful episode after ``h`` steps
+                (``start.t == h``) instead of letting the guide act; the episode then has
+                ``EPISODE_STEPS - h`` steps, all the explorer's, and its seed is the source's.
 
         Returns:
             The first observation.
@@ -146,10 +160,20 @@ class EpisodeRunner:
         """
         if h < 0:
             raise ValueError(f"guide horizon h must be >= 0, got {h}")
+        if start is not None and (start.t != h or self.explorer is None):
+            raise ValueError(
+                f"a roll-in start needs an explorer and start.t == h, got t={start.t}, h={h}"
+            )
         self.finish()
-        obs, _ = self.env.reset(seed=seed)
+        if start is None:
+            obs, _ = self.env.reset(seed=seed)
+        else:
+            restore(self.env, start.state, t=start.t, seed=start.seed)
+            obs, seed = start.obs, start.seed
         self._obs = np.asarray(obs, dtype=np.float32)
-        self._seed, self._h, self._t = seed, int(h), 0
+        self._seed, self._h = seed, int(h)
+        self._t = self._t0 = 0 if start is None else start.t
+        self._rolled_in = start is not None
         self._done, self._started = False, True
         self._return, self._first_success, self._open = 0.0, None, False
         self._counts = dict.fromkeys(Actor, 0)
@@ -245,7 +269,7 @@ class EpisodeRunner:
         return EpisodeResult(
             seed=self._seed,
             h=self._h,
-            steps=self._t,
+            steps=self._t - self._t0,
             episode_return=self._return,
             success=episode_success(self._open_steps),
             first_success_step=self._first_success,
@@ -311,6 +335,8 @@ class EpisodeRunner:
         end_recording(self.recorder, self.replay)
 
     def _guide_kind(self) -> str:
+        if self._rolled_in:
+            return ROLL_IN_KIND
         return str(getattr(self.guide, "kind", type(self.guide).__name__))
 
 

@@ -230,6 +230,11 @@ class CurriculumConfig:
     from the start while the stages move (the app, where a person guides, sets 0)."""
     fixed_h: int = 0
     """Guide horizon of every episode with --strategy fixed (demos)."""
+    roll_in: bool = False
+    """JSRL's roll-in without guide steps: an episode with horizon 0 < h < 200 starts from the
+    state after h steps of a successful recorded episode (the run's guide episodes and
+    ``--offline-data``, replayed from their seeds) instead of the guide acting for h steps;
+    the explorer acts for the other 200 - h. ``train`` in one process only (not ``--workers``)."""
 
     def __post_init__(self) -> None:
         """Fail fast on values that cannot work (one line naming the option)."""

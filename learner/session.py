@@ -247,10 +247,11 @@ class LearningSession:
         if self.parts.sync_explorer() and self.parts.explorer is not None:
             log.info("explorer now acts with weights v%d", self.parts.explorer.version)
         planned, trial = self.next_plan()
+        start = None if h is not None else self.parts.roll_in_start(planned, self.next_seed())
         h = planned if h is None else h
         seed = self.next_seed()
         self._episode_start = self.counters.env_steps
-        self.runner.reset(seed, h, deterministic=trial)
+        self.runner.reset(seed, h, deterministic=trial, start=start)
         self._open = True
         return seed, int(h)
 

@@ -18,6 +18,7 @@ import numpy as np
 
 import sim
 from episode.guide import Guide
+from episode.roll_in import SavedState
 from episode.types import Actor, EpisodeResult
 from learner.bc import bc_pretrain
 from learner.config import TrainConfig
@@ -31,7 +32,7 @@ from learner.rng_state import rng_states, set_rng_states
 from learner.run_dir import config_to_dict
 from learner.sac import SACAgent, resolve_device
 from learner.session_options import Counters, SessionOptions
-from learner.session_setup import build_curriculum, guide_data
+from learner.session_setup import build_curriculum, guide_data, roll_in_states
 from learner.thread import LearnerStats, LearnerThread, WeightSlot
 from sim.errors import UserError
 from teleop.command_space import COMMAND_DIM, CommandController, CommandLabeler
@@ -123,6 +124,8 @@ class LearningParts:
             cfg, env, guide, self, saved, record=record, progress=progress
         )
         self.curriculum: Curriculum = build_curriculum(cfg, self.guide_stats, saved, guide_results)
+        self.roll_in = None if self.explorer is None else roll_in_states(cfg, progress)
+        """Saved states of successful episodes for ``--curriculum.roll-in`` (else None)."""
         if saved:
             self._restore(saved)
         elif cfg.bc_steps > 0 and len(self.demos) and self.agent is not None:
@@ -146,6 +149,15 @@ class LearningParts:
         self.last_eval: EvalSummary | None = None
         self.last_eval_steps = -1
         self._plotted_at = time.monotonic()
+
+    def roll_in_start(self, h: int, seed: int) -> SavedState | None:
+        """Where an episode with horizon ``h`` starts with the roll-in (None: from a reset).
+
+        The state is drawn with the episode's seed, so a resumed run draws the same one.
+        """
+        if self.roll_in is None or not 0 < h < sim.EPISODE_STEPS:
+            return None
+        return self.roll_in.pick(h, np.random.default_rng(seed))
 
     def make_explorer(self, seed: int, env: Any) -> Explorer | CommandExplorer:
         """An explorer for ``env``: the policy, in Command space through its own mapper."""

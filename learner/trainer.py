@@ -70,6 +70,10 @@ def check_train_values(cfg: TrainConfig) -> None:
     """The checks of ``train`` beyond the session's own."""
     check_values(cfg)
     check_workers(cfg.workers, cfg.ray_address)
+    if cfg.curriculum.roll_in and cfg.workers > 1:
+        raise UserError(
+            "--curriculum.roll-in restores saved states in this process: leave out --workers"
+        )
     if cfg.guide.startswith("human"):
         raise UserError(
             "the human guide needs a window: use `python launch.py app` to train with it"

@@ -86,6 +86,43 @@ def episode_success(open_steps: int) -> bool:
     return int(open_steps) >= SUCCESS_OPEN_STEPS
 
 
+EnvState = dict[str, np.ndarray]
+"""The door's full physical state: ``qpos``, ``qvel`` and ``door_body_pos`` (the door's
+randomized place), as ``AdroitHandDoorEnv.get_env_state`` returns it."""
+
+
+def get_state(env: gym.Env) -> EnvState:
+    """The door's physical state now (:data:`EnvState`), copied."""
+    return {k: np.array(v, copy=True) for k, v in env.unwrapped.get_env_state().items()}  # type: ignore[attr-defined]
+
+
+def restore(env: gym.Env, state: EnvState, *, t: int, seed: int | None = None) -> np.ndarray:
+    """Reset ``env`` into ``state`` as it was after ``t`` steps of an episode.
+
+    The physics continues exactly as from the saved episode (the base env's
+    ``initial_state_dict`` reset option), and the time limit counts from ``t``, so the
+    episode is truncated where the saved one was (after ``EPISODE_STEPS`` in all).
+
+    Returns:
+        The observation of the restored state (its site positions fresh: they can differ by
+        about a millimetre from the saved episode's observation, which MuJoCo computes one
+        integration step behind).
+
+    Raises:
+        ValueError: ``t`` is not in ``[0, EPISODE_STEPS)``.
+
+    """
+    if not 0 <= int(t) < EPISODE_STEPS:
+        raise ValueError(f"restore: t must be in [0, {EPISODE_STEPS}), got {t}")
+    obs, _ = env.reset(seed=seed, options={"initial_state_dict": state})
+    limit: Any = env
+    while limit is not None and not isinstance(limit, gym.wrappers.TimeLimit):
+        limit = getattr(limit, "env", None)
+    if limit is not None:
+        setattr(limit, "_elapsed_steps", int(t))  # noqa: B010 (TimeLimit has no public setter)
+    return np.asarray(obs)
+
+
 def make_door(render_mode: str | None = None, **kwargs: Any) -> gym.Env:
     """Make the registered door env (200 steps, binary reward).
 
