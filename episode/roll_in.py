@@ -16,6 +16,7 @@ left out.
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -46,10 +47,15 @@ class SavedState:
 
 
 class RollInStates:
-    """States after every step of successful episodes; :meth:`pick` chooses one for a step."""
+    """States after every step of held episodes; :meth:`pick` chooses one for a step.
 
-    def __init__(self) -> None:
-        self._episodes: list[list[SavedState]] = []
+    Args:
+        max_episodes: Keep only the newest this many episodes (None: all).
+
+    """
+
+    def __init__(self, max_episodes: int | None = None) -> None:
+        self._episodes: deque[list[SavedState]] = deque(maxlen=max_episodes)
 
     def __len__(self) -> int:
         """Episodes held."""
@@ -66,6 +72,14 @@ class RollInStates:
         if not have:
             return None
         return have[int(rng.integers(len(have)))][t]
+
+    def pick_between(self, first: int, last: int, rng: np.random.Generator) -> SavedState | None:
+        """A state of a random held episode after ``first`` to ``last`` steps (uniform)."""
+        have = [ep for ep in self._episodes if first < len(ep)]
+        if not have or last < first:
+            return None
+        episode = have[int(rng.integers(len(have)))]
+        return episode[int(rng.integers(first, min(last, len(episode) - 1) + 1))]
 
     def add_replayed(
         self, env: gym.Env, seed: int, actions: np.ndarray, observations: np.ndarray

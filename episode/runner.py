@@ -150,9 +150,10 @@ class EpisodeRunner:
             h: Guide horizon: the guide acts for ``t < h``.
             deterministic: The explorer acts with its mode this episode (None: the runner's
                 ``explorer_deterministic``).
-            start: Roll in: start from this state of a successful episode after ``h`` steps
-                (``start.t == h``) instead of letting the guide act; the episode then has
-                ``EPISODE_STEPS - h`` steps, all the explorer's, and its seed is the source's.
+            start: Start from this saved state (after ``start.t >= h`` steps of another
+                episode) instead of a reset: the roll-in (``start.t == h``, no guide step
+                taken) or a retry from a failure (``h = 0``). The episode then has
+                ``EPISODE_STEPS - start.t`` steps, all the explorer's, and the source's seed.
 
         Returns:
             The first observation.
@@ -160,9 +161,9 @@ class EpisodeRunner:
         """
         if h < 0:
             raise ValueError(f"guide horizon h must be >= 0, got {h}")
-        if start is not None and (start.t != h or self.explorer is None):
+        if start is not None and (start.t < h or self.explorer is None):
             raise ValueError(
-                f"a roll-in start needs an explorer and start.t == h, got t={start.t}, h={h}"
+                f"a saved start needs an explorer and start.t >= h, got t={start.t}, h={h}"
             )
         self.finish()
         if start is None:

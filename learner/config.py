@@ -235,6 +235,15 @@ class CurriculumConfig:
     state after h steps of a successful recorded episode (the run's guide episodes and
     ``--offline-data``, replayed from their seeds) instead of the guide acting for h steps;
     the explorer acts for the other 200 - h. ``train`` in one process only (not ``--workers``)."""
+    retry_failures: float = 0.0
+    """Share of the explorer-alone episodes (h = 0) that start from a state of one of the 50
+    newest failed explorer-alone episodes (after ``retry_from`` to ``retry_until`` steps) instead
+    of a reset, so the explorer practises getting back to the door after its own failures (a
+    slipped lever, a door that swung shut). ``train`` in one process only."""
+    retry_from: int = 60
+    """Earliest step of a failed episode a retry starts at."""
+    retry_until: int = 140
+    """Latest step a retry starts at (the door must still be openable for 25 steps after)."""
 
     def __post_init__(self) -> None:
         """Fail fast on values that cannot work (one line naming the option)."""
@@ -255,6 +264,15 @@ class CurriculumConfig:
             (
                 0.0 < self.min_success <= 1.0,
                 f"min-success must be in (0, 1], got {self.min_success}",
+            ),
+            (
+                0.0 <= self.retry_failures <= 1.0,
+                f"retry-failures must be in [0, 1], got {self.retry_failures}",
+            ),
+            (
+                1 <= self.retry_from <= self.retry_until < 175,
+                "retry-from and retry-until must satisfy 1 <= retry-from <= retry-until < 175, "
+                f"got {self.retry_from} and {self.retry_until}",
             ),
         ]
         for ok, message in checks:

@@ -46,7 +46,9 @@ from learner.run_dir import online_datasets, open_writer, prepare_run_dir
 from learner.session_options import Counters, SessionOptions
 from learner.session_parts import LearningParts, episode_row
 from learner.session_setup import episode_seed
+from learner.starts import EpisodeStarts
 from learner.thread import LearnerStats
+from sim.door import get_state
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +110,8 @@ class LearningSession:
         if saved and self.parts.online is not None:
             for dataset in online_datasets(self.run_dir):  # an app and a train run alike
                 self.parts.load_online(dataset)
+        self.starts = EpisodeStarts(self.cfg.curriculum, self.parts.roll_in)
+        """Where each training episode starts (a reset, a roll-in state, a failure's)."""
         self.runner = EpisodeRunner(
             self.env,
             guide or UnusedGuide(),
@@ -247,11 +251,14 @@ class LearningSession:
         if self.parts.sync_explorer() and self.parts.explorer is not None:
             log.info("explorer now acts with weights v%d", self.parts.explorer.version)
         planned, trial = self.next_plan()
-        start = None if h is not None else self.parts.roll_in_start(planned, self.next_seed())
-        h = planned if h is None else h
         seed = self.next_seed()
+        start = None if h is not None else self.starts.plan(planned, trial, seed)
+        h = planned if h is None else h
         self._episode_start = self.counters.env_steps
-        self.runner.reset(seed, h, deterministic=trial, start=start)
+        obs = self.runner.reset(seed, h, deterministic=trial, start=start)
+        self.starts.begin(h, trial, start, self.runner.result().seed)
+        if self.starts.taping:
+            self.starts.observe(0, get_state(self.env), obs)
         self._open = True
         return seed, int(h)
 
@@ -262,6 +269,8 @@ class LearningSession:
         t = self.runner.t
         try:
             tr = self.runner.step(human_action)
+            if self.starts.taping:
+                self.starts.observe(self.runner.t, get_state(self.env), tr.next_obs)
         finally:
             if self.runner.t > t:  # a recorder error at the episode's end: the step was taken
                 self.counters.env_steps += 1
@@ -290,6 +299,7 @@ class LearningSession:
             except Exception as e:  # the recorder failed: account for the episode anyway
                 error = e
         result = self.runner.result()
+        self.starts.end(result)
         if finished:
             self._finished(result)
         elif result.steps > 0:

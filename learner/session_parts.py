@@ -18,7 +18,6 @@ import numpy as np
 
 import sim
 from episode.guide import Guide
-from episode.roll_in import SavedState
 from episode.types import Actor, EpisodeResult
 from learner.bc import bc_pretrain
 from learner.config import TrainConfig
@@ -149,15 +148,6 @@ class LearningParts:
         self.last_eval: EvalSummary | None = None
         self.last_eval_steps = -1
         self._plotted_at = time.monotonic()
-
-    def roll_in_start(self, h: int, seed: int) -> SavedState | None:
-        """Where an episode with horizon ``h`` starts with the roll-in (None: from a reset).
-
-        The state is drawn with the episode's seed, so a resumed run draws the same one.
-        """
-        if self.roll_in is None or not 0 < h < sim.EPISODE_STEPS:
-            return None
-        return self.roll_in.pick(h, np.random.default_rng(seed))
 
     def make_explorer(self, seed: int, env: Any) -> Explorer | CommandExplorer:
         """An explorer for ``env``: the policy, in Command space through its own mapper."""

@@ -70,9 +70,10 @@ def check_train_values(cfg: TrainConfig) -> None:
     """The checks of ``train`` beyond the session's own."""
     check_values(cfg)
     check_workers(cfg.workers, cfg.ray_address)
-    if cfg.curriculum.roll_in and cfg.workers > 1:
+    if (cfg.curriculum.roll_in or cfg.curriculum.retry_failures > 0) and cfg.workers > 1:
         raise UserError(
-            "--curriculum.roll-in restores saved states in this process: leave out --workers"
+            "--curriculum.roll-in and --curriculum.retry-failures restore saved states in this "
+            "process: leave out --workers"
         )
     if cfg.guide.startswith("human"):
         raise UserError(

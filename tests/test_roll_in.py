@@ -9,8 +9,10 @@ from episode.roll_in import RollInStates
 from episode.runner import ROLL_IN_KIND, EpisodeRunner
 from episode.types import Actor
 from guides.registry import make_guide
+from learner.config import CurriculumConfig
 from learner.metrics import read_csv
 from learner.run_dir import TRAIN_DATASET
+from learner.starts import EpisodeStarts
 from recordings.reader import iter_episodes
 from recordings.writer import DatasetWriter
 from tests.test_train_cli import TINY
@@ -100,7 +102,7 @@ def test_a_start_must_be_at_h_and_needs_an_explorer(opened):
     dataset, source = opened
     env = sim.make_door()
     start = RollInStates.from_datasets(env, [str(dataset)]).pick(H, np.random.default_rng(0))
-    with pytest.raises(ValueError, match=r"start\.t == h"):
+    with pytest.raises(ValueError, match=r"start\.t >= h"):
         EpisodeRunner(env, make_guide("scripted", env), Replayer(source.actions)).reset(
             0, H + 1, start=start
         )
@@ -134,3 +136,77 @@ def test_roll_in_with_ray_workers_is_refused_in_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2 and "--curriculum.roll-in" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "r").exists()
+
+
+class Idle:
+    """An explorer that holds the hand still: every episode of it fails."""
+
+    version = 0
+
+    def act(self, obs, deterministic=False):
+        return np.zeros(sim.ACT_DIM, np.float32)
+
+
+def play(starts, runner, seed, h=0, trial=False):
+    """One episode as the session plays it: plan, reset, tape every state, end."""
+    start = starts.plan(h, trial, seed)
+    obs = runner.reset(seed, h, deterministic=trial, start=start)
+    starts.begin(h, trial, start, runner.result().seed)
+    if starts.taping:
+        starts.observe(0, sim.door.get_state(runner.env), obs)
+    while not runner.done:
+        tr = runner.step()
+        if starts.taping:
+            starts.observe(runner.t, sim.door.get_state(runner.env), tr.next_obs)
+    result = runner.result()
+    starts.end(result)
+    return start, result
+
+
+def test_a_failed_explorer_episode_is_retried_from_its_own_states():
+    env = sim.make_door()
+    cfg = CurriculumConfig(retry_failures=1.0, retry_from=60, retry_until=140)
+    starts = EpisodeStarts(cfg, None)
+    runner = EpisodeRunner(env, make_guide("scripted", env), Idle())
+    start, failed = play(starts, runner, seed=7)
+    assert start is None and not failed.success and len(starts.failures) == 1
+    for seed in range(20):
+        start, result = play(starts, runner, seed=100 + seed)
+        assert start is not None and 60 <= start.t <= 140 and start.seed == 7  # the failure's
+        assert result.steps == sim.EPISODE_STEPS - start.t and result.h == 0
+    assert len(starts.failures) == 1 and starts.retries == 20  # a retry is not retried
+    # The retried state is the failure's own: replaying its idle steps gives its observation.
+    obs, _ = env.reset(seed=7)
+    for _ in range(start.t):
+        obs, *_ = env.step(np.zeros(sim.ACT_DIM, np.float32))
+    np.testing.assert_allclose(start.obs, obs, atol=1e-6)
+
+
+def test_no_retry_from_trials_successes_or_guided_episodes(opened):
+    _, source = opened
+    env = sim.make_door()
+    starts = EpisodeStarts(CurriculumConfig(retry_failures=1.0), None)
+    idle = EpisodeRunner(env, make_guide("scripted", env), Idle())
+    play(starts, idle, seed=1, trial=True)  # a deterministic trial: not taped
+    play(starts, idle, seed=2, h=50)  # a guided episode: not taped
+    assert len(starts.failures) == 0
+    play(starts, EpisodeRunner(env, make_guide("scripted", env), Replayer(source.actions)), 0)
+    assert len(starts.failures) == 0  # it opened the door
+    assert starts.plan(0, False, 3) is None
+    off = EpisodeStarts(CurriculumConfig(), None)
+    play(off, idle, seed=4)
+    assert len(off.failures) == 0 and off.plan(0, False, 5) is None
+
+
+def test_train_with_retries_starts_some_alone_episodes_from_failures(tmp_path):
+    run = tmp_path / "r"
+    args = [*TINY, "--steps", "2000", "--curriculum.retry-failures", "0.5"]
+    assert launch.main(["train", "--run-dir", str(run), *args]) == 0
+    rows = read_csv(run / "metrics" / "episodes.csv")
+    retried = [r for r in rows if r["h"] == "0" and int(r["n_explorer"]) < sim.EPISODE_STEPS]
+    assert retried, "no explorer-alone episode was retried from a failure"
+    for r in retried:
+        assert 60 <= sim.EPISODE_STEPS - int(r["n_explorer"]) <= 140
+    assert [int(r["env_steps"]) for r in rows] == np.cumsum(
+        [int(r["n_explorer"]) + int(r["n_guide"]) for r in rows]
+    ).tolist()
