@@ -45,7 +45,7 @@ from learner.replay import ReplayBuffer
 from learner.run_dir import online_datasets, open_writer, prepare_run_dir
 from learner.session_options import Counters, SessionOptions
 from learner.session_parts import LearningParts, episode_row
-from learner.session_setup import episode_seed
+from learner.session_setup import count_episodes_after, episode_seed
 from learner.starts import EpisodeStarts
 from learner.thread import LearnerStats
 from sim.door import get_state
@@ -103,7 +103,7 @@ class LearningSession:
         )
         """(h, open at the end) of every finished episode of the run (the app's h plot)."""
         if saved and self.recorder is not None:
-            self._count_episodes_after(saved)
+            count_episodes_after(saved, self.recorder, self.counters, self.history)
         self.metrics = MetricsLog(self.run_dir / "metrics") if opts.run_files else None
         if saved and self.metrics is not None:
             self.metrics.truncate_after(self.counters.env_steps)
@@ -139,29 +139,6 @@ class LearningSession:
         if progress is not None:
             progress(f"resuming the session in {self.run_dir}")
         return ckpt_io.load_resumable(self.run_dir, obs_dim=sim.OBS_DIM, act_dim=sim.ACT_DIM)
-
-    def _count_episodes_after(self, saved: dict[str, Any]) -> None:
-        """Count the episodes the dataset committed after the checkpoint (``kill -9``).
-
-        A run killed between checkpoints has recorded episodes its checkpoint does not count.
-        They are counted now (their steps are in the online buffer, refilled from the
-        dataset), so a resumed run neither plays their seeds again nor loses them.
-        """
-        from recordings.reader import iter_episodes
-
-        assert self.recorder is not None
-        known, total = saved.get("dataset_episodes"), self.recorder.dataset_episodes
-        if known is None or total <= int(known):
-            return
-        for episode in iter_episodes(self.recorder.dataset, range(int(known), total)):
-            self.counters.episodes += 1
-            self.counters.env_steps += len(episode)
-            self.history.append((episode.h, bool(episode.step_success[-1])))
-        log.warning(
-            "%d episodes recorded after the checkpoint are counted: resuming at %d env steps",
-            total - int(known),
-            self.counters.env_steps,
-        )
 
     def _open_recorder(self) -> Any:
         path = self.run_dir / self.options.dataset

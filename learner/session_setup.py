@@ -23,6 +23,7 @@ from learner.config import TrainConfig
 from learner.curriculum import Curriculum, GuideStats, guide_stats, make_curriculum
 from learner.replay import EpisodeReplay
 from learner.run_dir import GUIDE_DATASET, open_writer
+from learner.session_options import Counters
 from sim.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -127,6 +128,38 @@ def _fresh_writer(dataset: Path) -> Any:
     return open_writer(dataset)
 
 
+def count_episodes_after(
+    saved: dict[str, Any], recorder: Any, counters: Counters, history: list[tuple[int, bool]]
+) -> None:
+    """Count the episodes the dataset committed after the checkpoint (``kill -9``).
+
+    A run killed between checkpoints has recorded episodes its checkpoint does not count.
+    They are counted now (their steps are in the online buffer, refilled from the dataset),
+    so a resumed run neither plays their seeds again nor loses them.
+
+    Args:
+        saved: The checkpoint resumed from (its ``dataset_episodes``).
+        recorder: The session's dataset writer (``dataset``, ``dataset_episodes``).
+        counters: The session's counters (updated).
+        history: The session's (h, open at the end) per episode (appended to).
+
+    """
+    from recordings.reader import iter_episodes
+
+    known, total = saved.get("dataset_episodes"), recorder.dataset_episodes
+    if known is None or total <= int(known):
+        return
+    for episode in iter_episodes(recorder.dataset, range(int(known), total)):
+        counters.episodes += 1
+        counters.env_steps += len(episode)
+        history.append((episode.h, bool(episode.step_success[-1])))
+    log.warning(
+        "%d episodes recorded after the checkpoint are counted: resuming at %d env steps",
+        total - int(known),
+        counters.env_steps,
+    )
+
+
 def roll_in_states(
     cfg: TrainConfig, progress: Callable[[str], None] | None = None
 ) -> RollInStates | None:
@@ -182,6 +215,7 @@ __all__ = [
     "HUMAN_H1",
     "TRAIN_SEED",
     "build_curriculum",
+    "count_episodes_after",
     "episode_seed",
     "guide_data",
     "guide_seed",
