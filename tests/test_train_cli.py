@@ -282,6 +282,8 @@ def test_sigterm_saves_like_ctrl_c(tmp_path):
         (["--sac.hidden", str(10**7)], "hidden must be in"),
         (["--sac.actor-lr", "-1"], "actor_lr must be a positive number"),
         (["--curriculum.window", "0"], "--curriculum.window must be >= 1"),
+        (["--curriculum.retry-failures", "2"], "--curriculum.retry-failures must be in [0, 1]"),
+        (["--curriculum.retry-until", "190"], "--curriculum.retry-from and retry-until must"),
         (["--learner.device", "cuda"], "no CUDA GPU here"),
         (["--learner.device", "tpu9"], "--learner.device"),
     ],
