@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.learning import evaluation_at  # noqa: E402
 from bench.parallel import TrainJob, run_jobs  # noqa: E402
 from bench.virtual_human import DEMO_SEED, VirtualHumanConfig  # noqa: E402
 
@@ -222,16 +223,8 @@ def _collect(cfg: HumanEffortBench, k: int, seed: int) -> dict[str, Any]:
         {"env_steps": int(float(r["env_steps"])), "success_rate": float(r["success_rate"])}
         for r in rows
     ]
-    at = {str(b): _at(curve, b) for b in cfg.budgets}
+    at = {str(b): evaluation_at(curve, b, "success_rate") for b in cfg.budgets}
     return {"k": k, "seed": seed, "curve": curve, "success_at": at}
-
-
-def _at(curve: list[dict[str, Any]], budget: int) -> float | None:
-    """Success of the first evaluation at or past ``budget`` (None: not reached)."""
-    for point in curve:
-        if point["env_steps"] >= budget:
-            return point["success_rate"]
-    return None
 
 
 def _read_csv(path: Path) -> list[dict[str, str]]:

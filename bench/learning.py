@@ -33,6 +33,7 @@ import numpy as np
 import tyro
 
 from bench.parallel import TrainJob, run_jobs
+from sim.registration import EPISODE_STEPS
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_SUCCESS = 0.95
@@ -248,10 +249,18 @@ def _collect(cfg: LearningBench, guide: str, strategy: str, seed: int) -> dict[s
     }
 
 
-def _at(curve: list[dict[str, Any]], step: int, key: str) -> float | None:
-    """The last evaluation at or before ``step`` (None if the run has not got there)."""
+def evaluation_at(curve: list[dict[str, Any]], step: int, key: str) -> float | None:
+    """The run's evaluation for ``step`` (None if the run has not got there).
+
+    An evaluation falls due at the first episode end at or after its step: exactly on it when
+    every episode has 200 steps, up to 199 steps later when some are shorter (a roll-in, a
+    retry). That one is taken; a run without it gives its last evaluation before ``step``.
+    """
     if not curve or curve[-1]["env_steps"] < step:
         return None
+    due = [c for c in curve if step <= c["env_steps"] < step + EPISODE_STEPS]
+    if due:
+        return due[0][key]
     before = [c for c in curve if c["env_steps"] <= step]
     return before[-1][key] if before else None
 
@@ -291,8 +300,8 @@ def _results(cfg: LearningBench, guides: dict[str, Any], runs: list[dict[str, An
 
 def _point(runs: list[dict[str, Any]], step: int) -> dict[str, Any]:
     """Per-seed success and score at ``step`` (None for a seed that has not got there)."""
-    succ = [_at(r["evals"], step, "success_rate") for r in runs]
-    score = [_at(r["evals"], step, "normalized_score") for r in runs]
+    succ = [evaluation_at(r["evals"], step, "success_rate") for r in runs]
+    score = [evaluation_at(r["evals"], step, "normalized_score") for r in runs]
     have = [v for v in succ if v is not None]
     return {
         "runs": len(have),
@@ -309,8 +318,16 @@ def _target_met(runs: list[dict[str, Any]], cfg: LearningBench) -> dict[str, Any
     per_seed = {}
     for seed in cfg.seeds:
         run = next((r for r in runs if r["seed"] == seed), None)
-        succ = None if run is None else _at(run["evals"], TARGET_SUCCESS_STEPS, "success_rate")
-        score = None if run is None else _at(run["evals"], TARGET_SCORE_STEPS, "normalized_score")
+        succ = (
+            None
+            if run is None
+            else evaluation_at(run["evals"], TARGET_SUCCESS_STEPS, "success_rate")
+        )
+        score = (
+            None
+            if run is None
+            else evaluation_at(run["evals"], TARGET_SCORE_STEPS, "normalized_score")
+        )
         per_seed[str(seed)] = {
             "success": succ,
             "h_reached_0": None if run is None else run["h_zero_at"] is not None,

@@ -66,6 +66,11 @@ class RollInStates:
         if states:
             self._episodes.append(states)
 
+    def drop_oldest(self) -> None:
+        """Forget the oldest held episode."""
+        if self._episodes:
+            self._episodes.popleft()
+
     def pick(self, t: int, rng: np.random.Generator) -> SavedState | None:
         """A state after ``t`` steps of a random held episode (None: no episode got that far)."""
         have = [ep for ep in self._episodes if 0 <= t < len(ep)]

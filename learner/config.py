@@ -236,9 +236,9 @@ class CurriculumConfig:
     ``--offline-data``, replayed from their seeds) instead of the guide acting for h steps;
     the explorer acts for the other 200 - h. ``train`` in one process only (not ``--workers``)."""
     retry_failures: float = 0.0
-    """Share of the explorer-alone episodes (h = 0) that start from a state of one of the 50
-    newest failed explorer-alone episodes (after ``retry_from`` to ``retry_until`` steps) instead
-    of a reset, so the explorer practises getting back to the door after its own failures (a
+    """Share of the explorer-alone episodes (h = 0) that start from a state of a failed
+    explorer-alone episode among the newest 100 (after ``retry_from`` to ``retry_until`` steps)
+    instead of a reset, so the explorer practises getting back to the door after its own failures (a
     slipped lever, a door that swung shut). ``train`` in one process only."""
     retry_from: int = 60
     """Earliest step of a failed episode a retry starts at."""

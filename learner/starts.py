@@ -7,7 +7,7 @@ default and both for ``train`` only (the evaluation always starts from a reset):
   ``h`` steps of a successful recorded episode (:mod:`episode.roll_in`): JSRL's roll-in
   without spending guide steps.
 * ``--curriculum.retry-failures P``: a share ``P`` of the explorer-alone episodes (``h = 0``)
-  starts from a state of one of the newest failed explorer-alone episodes, between
+  starts from a state of one of the failed explorer-alone episodes among the newest 100, between
   ``--curriculum.retry-from`` and ``--curriculum.retry-until`` steps in, so the explorer
   practises what its own failures need: a lever that slipped, a door that swung back shut.
   The explorer's evaluation fails exactly there (the door unlatched, then not pulled again),
@@ -15,6 +15,8 @@ default and both for ``train`` only (the evaluation always starts from a reset):
 """
 
 from __future__ import annotations
+
+from collections import deque
 
 import numpy as np
 
@@ -26,6 +28,9 @@ from sim.registration import EPISODE_STEPS
 
 FAILURE_EPISODES = 50
 """Failed explorer-alone episodes kept to retry from (the newest)."""
+RECENT_EPISODES = 100
+"""Only failures among the newest this many episodes are retried: the explorer's current
+mistakes, not those of the weaker explorer it was (as it improves, retries become rarer)."""
 
 
 class EpisodeStarts:
@@ -46,6 +51,8 @@ class EpisodeStarts:
         """Episodes started from a failure's state."""
         self._tape: list[SavedState] | None = None
         self._seed = 0
+        self._episodes = 0
+        self._failed_at: deque[int] = deque(maxlen=FAILURE_EPISODES)
 
     def plan(self, h: int, trial: bool, seed: int) -> SavedState | None:
         """Where the episode with horizon ``h`` (and run seed ``seed``) starts; None: a reset.
@@ -56,6 +63,9 @@ class EpisodeStarts:
         if self.roll_in is not None and 0 < h < EPISODE_STEPS:
             return self.roll_in.pick(h, rng)
         share = self.cfg.retry_failures
+        while self._failed_at and self._failed_at[0] <= self._episodes - RECENT_EPISODES:
+            self._failed_at.popleft()
+            self.failures.drop_oldest()
         if h != 0 or trial or share <= 0 or not len(self.failures) or rng.random() >= share:
             return None
         start = self.failures.pick_between(self.cfg.retry_from, self.cfg.retry_until, rng)
@@ -84,8 +94,10 @@ class EpisodeStarts:
     def end(self, result: EpisodeResult) -> None:
         """A failed whole explorer-alone episode becomes a failure to retry from."""
         tape, self._tape = self._tape, None
+        self._episodes += 1
         if tape and not result.success and len(tape) == EPISODE_STEPS + 1:
             self.failures.add(tape[:EPISODE_STEPS])  # no start at the last step
+            self._failed_at.append(self._episodes)
 
 
 __all__ = ["FAILURE_EPISODES", "EpisodeStarts"]

@@ -12,7 +12,7 @@ from guides.registry import make_guide
 from learner.config import CurriculumConfig
 from learner.metrics import read_csv
 from learner.run_dir import TRAIN_DATASET
-from learner.starts import EpisodeStarts
+from learner.starts import RECENT_EPISODES, EpisodeStarts
 from recordings.reader import iter_episodes
 from recordings.writer import DatasetWriter
 from tests.test_train_cli import TINY
@@ -175,6 +175,10 @@ def test_a_failed_explorer_episode_is_retried_from_its_own_states():
         assert start is not None and 60 <= start.t <= 140 and start.seed == 7  # the failure's
         assert result.steps == sim.EPISODE_STEPS - start.t and result.h == 0
     assert len(starts.failures) == 1 and starts.retries == 20  # a retry is not retried
+    for _ in range(RECENT_EPISODES - 20):  # other episodes: the failure gets old
+        starts.begin(50, False, None, 0)
+        starts.end(failed)
+    assert starts.plan(0, False, 1) is None and len(starts.failures) == 0  # not retried now
     # The retried state is the failure's own: replaying its idle steps gives its observation.
     obs, _ = env.reset(seed=7)
     for _ in range(start.t):
