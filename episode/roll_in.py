@@ -15,9 +15,7 @@ left out.
 
 from __future__ import annotations
 
-import logging
 from collections import deque
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 import gymnasium as gym
@@ -25,8 +23,6 @@ import numpy as np
 
 from sim.door import EnvState, get_state
 from sim.registration import EPISODE_STEPS
-
-log = logging.getLogger(__name__)
 
 REPLAY_TOLERANCE = 1e-5
 """Largest difference between a replayed and a recorded observation for the replay to count."""
@@ -113,28 +109,6 @@ class RollInStates:
             states.append(SavedState(seed, t + 1, get_state(env), observations[t + 1].copy()))
         self.add(states)
         return True
-
-    @classmethod
-    def from_datasets(cls, env: gym.Env, datasets: Iterable[str]) -> RollInStates:
-        """The successful, reset-seeded episodes of recorded datasets, replayed in ``env``."""
-        from recordings.reader import iter_episodes
-
-        held = cls()
-        for dataset in datasets:
-            kept = skipped = 0
-            for episode in iter_episodes(dataset):
-                if not episode.success or episode.seed is None:
-                    continue
-                ok = held.add_replayed(env, episode.seed, episode.actions, episode.observations)
-                kept, skipped = kept + ok, skipped + (not ok)
-            if skipped:
-                log.warning(
-                    "%s: %d successful episodes do not replay to their recorded observations "
-                    "(another MuJoCo build, or not started from a reset): no roll-in from them",
-                    dataset, skipped,
-                )  # fmt: skip
-            log.info("roll-in: %d successful episodes of %s", kept, dataset)
-        return held
 
 
 def _close(obs: np.ndarray, recorded: np.ndarray) -> bool:

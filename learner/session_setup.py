@@ -24,6 +24,7 @@ from learner.curriculum import Curriculum, GuideStats, guide_stats, make_curricu
 from learner.replay import EpisodeReplay
 from learner.run_dir import GUIDE_DATASET, open_writer
 from learner.session_options import Counters
+from learner.starts import roll_in_from_datasets
 from sim.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -176,7 +177,7 @@ def roll_in_states(
     datasets = [str(d) for d in (guide_dataset, *cfg.offline_data) if Path(d).exists()]
     env = sim.make_door()
     try:
-        states = RollInStates.from_datasets(env, datasets)
+        states = roll_in_from_datasets(env, datasets)
     finally:
         env.close()
     if not len(states):

@@ -16,8 +16,12 @@ default and both for ``train`` only (the evaluation always starts from a reset):
 
 from __future__ import annotations
 
+import logging
 from collections import deque
+from collections.abc import Iterable
+from pathlib import Path
 
+import gymnasium as gym
 import numpy as np
 
 from episode.roll_in import RollInStates, SavedState
@@ -25,6 +29,8 @@ from episode.types import EpisodeResult
 from learner.config import CurriculumConfig
 from sim.door import EnvState
 from sim.registration import EPISODE_STEPS
+
+log = logging.getLogger(__name__)
 
 FAILURE_EPISODES = 50
 """Failed explorer-alone episodes kept to retry from (the newest)."""
@@ -100,4 +106,26 @@ class EpisodeStarts:
             self._failed_at.append(self._episodes)
 
 
-__all__ = ["FAILURE_EPISODES", "EpisodeStarts"]
+def roll_in_from_datasets(env: gym.Env, datasets: Iterable[str | Path]) -> RollInStates:
+    """The successful, reset-seeded episodes of recorded datasets, replayed in ``env``."""
+    from recordings.reader import iter_episodes
+
+    held = RollInStates()
+    for dataset in datasets:
+        kept = skipped = 0
+        for episode in iter_episodes(dataset):
+            if not episode.success or episode.seed is None:
+                continue
+            ok = held.add_replayed(env, episode.seed, episode.actions, episode.observations)
+            kept, skipped = kept + ok, skipped + (not ok)
+        if skipped:
+            log.warning(
+                "%s: %d successful episodes do not replay to their recorded observations "
+                "(another MuJoCo build, or not started from a reset): no roll-in from them",
+                dataset, skipped,
+            )  # fmt: skip
+        log.info("roll-in: %d successful episodes of %s", kept, dataset)
+    return held
+
+
+__all__ = ["FAILURE_EPISODES", "RECENT_EPISODES", "EpisodeStarts", "roll_in_from_datasets"]

@@ -12,7 +12,7 @@ from guides.registry import make_guide
 from learner.config import CurriculumConfig
 from learner.metrics import read_csv
 from learner.run_dir import TRAIN_DATASET
-from learner.starts import RECENT_EPISODES, EpisodeStarts
+from learner.starts import RECENT_EPISODES, EpisodeStarts, roll_in_from_datasets
 from recordings.reader import iter_episodes
 from recordings.writer import DatasetWriter
 from tests.test_train_cli import TINY
@@ -50,7 +50,7 @@ def opened(tmp_path_factory):
 def test_an_episode_rolled_in_at_h_continues_the_saved_one_with_no_guide_step(opened):
     dataset, source = opened
     env = sim.make_door()
-    states = RollInStates.from_datasets(env, [str(dataset)])
+    states = roll_in_from_datasets(env, [str(dataset)])
     assert len(states) == 1
     start = states.pick(H, np.random.default_rng(0))
     assert start is not None and start.t == H and start.seed == 0
@@ -95,13 +95,13 @@ def test_only_successes_that_replay_to_their_observations_are_kept(opened, tmp_p
             env, make_guide("scripted:0", env, seed=0), None, recorder=writer
         ).run_episode(3, sim.EPISODE_STEPS)
     assert not next(iter_episodes(failed)).success
-    assert len(RollInStates.from_datasets(env, [str(failed)])) == 0
+    assert len(roll_in_from_datasets(env, [str(failed)])) == 0
 
 
 def test_a_start_must_be_at_h_and_needs_an_explorer(opened):
     dataset, source = opened
     env = sim.make_door()
-    start = RollInStates.from_datasets(env, [str(dataset)]).pick(H, np.random.default_rng(0))
+    start = roll_in_from_datasets(env, [str(dataset)]).pick(H, np.random.default_rng(0))
     with pytest.raises(ValueError, match=r"start\.t >= h"):
         EpisodeRunner(env, make_guide("scripted", env), Replayer(source.actions)).reset(
             0, H + 1, start=start
