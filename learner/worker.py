@@ -125,24 +125,23 @@ class BackgroundWorker:
         return self._error is None and (self._running or self._pending)
 
     def _loop(self) -> None:
-        lower_thread_priority(self.nice)
         try:
+            lower_thread_priority(self.nice)
             while True:
                 with self._cond:
                     self._cond.wait_for(lambda: self._pending or self._stop_flag)
                     if self._stop_flag:
                         return
                     self._pending, self._running = False, True
-                try:
-                    self._work()
-                finally:
-                    with self._cond:
-                        self._running = False
-                        self._cond.notify_all()
+                self._work()
+                with self._cond:
+                    self._running = False
+                    self._cond.notify_all()
         except BaseException as exc:  # kept and re-raised in the caller's thread
+            # One locked step: a waiter never sees the round over without its error.
             with self._cond:
                 self._error, self._error_text = exc, traceback.format_exc()
-                self._pending = False
+                self._pending = self._running = False
                 self._cond.notify_all()
 
 
