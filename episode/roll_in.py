@@ -15,7 +15,6 @@ left out.
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass
 
 import gymnasium as gym
@@ -43,15 +42,10 @@ class SavedState:
 
 
 class RollInStates:
-    """States after every step of held episodes; :meth:`pick` chooses one for a step.
+    """States after every step of held episodes; :meth:`pick` chooses one for a step."""
 
-    Args:
-        max_episodes: Keep only the newest this many episodes (None: all).
-
-    """
-
-    def __init__(self, max_episodes: int | None = None) -> None:
-        self._episodes: deque[list[SavedState]] = deque(maxlen=max_episodes)
+    def __init__(self) -> None:
+        self._episodes: list[list[SavedState]] = []
 
     def __len__(self) -> int:
         """Episodes held."""
@@ -62,25 +56,12 @@ class RollInStates:
         if states:
             self._episodes.append(states)
 
-    def drop_oldest(self) -> None:
-        """Forget the oldest held episode."""
-        if self._episodes:
-            self._episodes.popleft()
-
     def pick(self, t: int, rng: np.random.Generator) -> SavedState | None:
         """A state after ``t`` steps of a random held episode (None: no episode got that far)."""
         have = [ep for ep in self._episodes if 0 <= t < len(ep)]
         if not have:
             return None
         return have[int(rng.integers(len(have)))][t]
-
-    def pick_between(self, first: int, last: int, rng: np.random.Generator) -> SavedState | None:
-        """A state of a random held episode after ``first`` to ``last`` steps (uniform)."""
-        have = [ep for ep in self._episodes if first < len(ep)]
-        if not have or last < first:
-            return None
-        episode = have[int(rng.integers(len(have)))]
-        return episode[int(rng.integers(first, min(last, len(episode) - 1) + 1))]
 
     def add_replayed(
         self, env: gym.Env, seed: int, actions: np.ndarray, observations: np.ndarray

@@ -48,7 +48,6 @@ from learner.session_parts import LearningParts, episode_row
 from learner.session_setup import count_episodes_after, episode_seed
 from learner.starts import EpisodeStarts
 from learner.thread import LearnerStats
-from sim.door import get_state
 
 log = logging.getLogger(__name__)
 
@@ -233,9 +232,7 @@ class LearningSession:
         h = planned if h is None else h
         self._episode_start = self.counters.env_steps
         obs = self.runner.reset(seed, h, deterministic=trial, start=start)
-        self.starts.begin(h, trial, start, self.runner.result().seed)
-        if self.starts.taping:
-            self.starts.observe(0, get_state(self.env), obs)
+        self.starts.begin(self.env, obs, h, trial, start, self.runner.result().seed)
         self._open = True
         return seed, int(h)
 
@@ -246,8 +243,7 @@ class LearningSession:
         t = self.runner.t
         try:
             tr = self.runner.step(human_action)
-            if self.starts.taping:
-                self.starts.observe(self.runner.t, get_state(self.env), tr.next_obs)
+            self.starts.observe(self.env, tr.next_obs)
         finally:
             if self.runner.t > t:  # a recorder error at the episode's end: the step was taken
                 self.counters.env_steps += 1

@@ -31,7 +31,8 @@ from learner.rng_state import rng_states, set_rng_states
 from learner.run_dir import config_to_dict
 from learner.sac import SACAgent, resolve_device
 from learner.session_options import Counters, SessionOptions
-from learner.session_setup import build_curriculum, guide_data, roll_in_states
+from learner.session_setup import build_curriculum, guide_data
+from learner.starts import roll_in_states
 from learner.thread import LearnerStats, LearnerThread, WeightSlot
 from sim.errors import UserError
 from teleop.command_space import COMMAND_DIM, CommandController, CommandLabeler

@@ -16,7 +16,6 @@ from tqdm import tqdm
 
 import sim
 from episode.guide import Guide
-from episode.roll_in import RollInStates
 from episode.runner import EpisodeRunner
 from episode.types import EpisodeResult
 from learner.config import TrainConfig
@@ -24,7 +23,6 @@ from learner.curriculum import Curriculum, GuideStats, guide_stats, make_curricu
 from learner.replay import EpisodeReplay
 from learner.run_dir import GUIDE_DATASET, open_writer
 from learner.session_options import Counters
-from learner.starts import roll_in_from_datasets
 from sim.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -161,31 +159,6 @@ def count_episodes_after(
     )
 
 
-def roll_in_states(
-    cfg: TrainConfig, progress: Callable[[str], None] | None = None
-) -> RollInStates | None:
-    """The roll-in states of ``--curriculum.roll-in`` (None when it is off or finds none).
-
-    Built from the successful episodes of the run's guide dataset and ``--offline-data``,
-    replayed in a fresh door env (the same on a resumed run: the replay is deterministic).
-    """
-    if not cfg.curriculum.roll_in:
-        return None
-    if progress is not None:
-        progress("replaying the successful guide episodes for the roll-in")
-    guide_dataset = Path(cfg.run_dir) / GUIDE_DATASET
-    datasets = [str(d) for d in (guide_dataset, *cfg.offline_data) if Path(d).exists()]
-    env = sim.make_door()
-    try:
-        states = roll_in_from_datasets(env, datasets)
-    finally:
-        env.close()
-    if not len(states):
-        log.warning("--curriculum.roll-in: no successful episode replays; the guide rolls in")
-        return None
-    return states
-
-
 def build_curriculum(
     cfg: TrainConfig,
     stats: GuideStats | None,
@@ -220,5 +193,4 @@ __all__ = [
     "episode_seed",
     "guide_data",
     "guide_seed",
-    "roll_in_states",
 ]

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import gymnasium as gym
@@ -26,8 +26,9 @@ import numpy as np
 
 from episode.roll_in import RollInStates, SavedState
 from episode.types import EpisodeResult
-from learner.config import CurriculumConfig
-from sim.door import EnvState
+from learner.config import CurriculumConfig, TrainConfig
+from learner.run_dir import GUIDE_DATASET
+from sim.door import get_state, make_door
 from sim.registration import EPISODE_STEPS
 
 log = logging.getLogger(__name__)
@@ -51,14 +52,14 @@ class EpisodeStarts:
 
     def __init__(self, cfg: CurriculumConfig, roll_in: RollInStates | None) -> None:
         self.cfg, self.roll_in = cfg, roll_in
-        self.failures = RollInStates(max_episodes=FAILURE_EPISODES)
-        """States of the newest failed explorer-alone episodes from a reset."""
+        self.failures: deque[tuple[int, list[SavedState]]] = deque(maxlen=FAILURE_EPISODES)
+        """(episode number, states after each step) of the newest failed explorer-alone
+        episodes from a reset."""
         self.retries = 0
         """Episodes started from a failure's state."""
         self._tape: list[SavedState] | None = None
         self._seed = 0
         self._episodes = 0
-        self._failed_at: deque[int] = deque(maxlen=FAILURE_EPISODES)
 
     def plan(self, h: int, trial: bool, seed: int) -> SavedState | None:
         """Where the episode with horizon ``h`` (and run seed ``seed``) starts; None: a reset.
@@ -68,42 +69,66 @@ class EpisodeStarts:
         rng = np.random.default_rng([seed, 23])
         if self.roll_in is not None and 0 < h < EPISODE_STEPS:
             return self.roll_in.pick(h, rng)
+        while self.failures and self.failures[0][0] <= self._episodes - RECENT_EPISODES:
+            self.failures.popleft()
         share = self.cfg.retry_failures
-        while self._failed_at and self._failed_at[0] <= self._episodes - RECENT_EPISODES:
-            self._failed_at.popleft()
-            self.failures.drop_oldest()
-        if h != 0 or trial or share <= 0 or not len(self.failures) or rng.random() >= share:
+        if h != 0 or trial or share <= 0 or not self.failures or rng.random() >= share:
             return None
-        start = self.failures.pick_between(self.cfg.retry_from, self.cfg.retry_until, rng)
-        self.retries += start is not None
-        return start
+        _, states = self.failures[int(rng.integers(len(self.failures)))]
+        self.retries += 1
+        return states[int(rng.integers(self.cfg.retry_from, self.cfg.retry_until + 1))]
 
-    def begin(self, h: int, trial: bool, start: SavedState | None, seed: int | None) -> None:
-        """An episode began: tape its states when it may become a failure to retry."""
+    def begin(
+        self,
+        env: gym.Env,
+        obs: np.ndarray,
+        h: int,
+        trial: bool,
+        start: SavedState | None,
+        seed: int | None,
+    ) -> None:
+        """An episode began (``obs`` its first observation): tape it if it may be retried."""
         taped = self.cfg.retry_failures > 0 and h == 0 and not trial and start is None
         self._tape, self._seed = ([] if taped else None), int(seed or 0)
+        self.observe(env, obs)
 
-    def observe(self, t: int, state: EnvState, obs: np.ndarray) -> None:
-        """The state after ``t`` steps of the episode (0: the reset), in order."""
+    def observe(self, env: gym.Env, obs: np.ndarray) -> None:
+        """After each step: keep the door's state and ``obs`` when the episode is taped."""
         if self._tape is not None:
-            if t != len(self._tape):
-                raise ValueError(
-                    f"observe: expected the state after {len(self._tape)} steps, got {t}"
-                )
-            self._tape.append(SavedState(self._seed, t, state, np.array(obs, copy=True)))
-
-    @property
-    def taping(self) -> bool:
-        """The running episode's states are wanted (:meth:`observe` after each step)."""
-        return self._tape is not None
+            t = len(self._tape)
+            self._tape.append(SavedState(self._seed, t, get_state(env), np.array(obs, copy=True)))
 
     def end(self, result: EpisodeResult) -> None:
         """A failed whole explorer-alone episode becomes a failure to retry from."""
         tape, self._tape = self._tape, None
         self._episodes += 1
         if tape and not result.success and len(tape) == EPISODE_STEPS + 1:
-            self.failures.add(tape[:EPISODE_STEPS])  # no start at the last step
-            self._failed_at.append(self._episodes)
+            self.failures.append((self._episodes, tape))
+
+
+def roll_in_states(
+    cfg: TrainConfig, progress: Callable[[str], None] | None = None
+) -> RollInStates | None:
+    """The roll-in states of ``--curriculum.roll-in`` (None when it is off or finds none).
+
+    Built from the successful episodes of the run's guide dataset and ``--offline-data``,
+    replayed in a fresh door env (the same on a resumed run: the replay is deterministic).
+    """
+    if not cfg.curriculum.roll_in:
+        return None
+    if progress is not None:
+        progress("replaying the successful guide episodes for the roll-in")
+    guide_dataset = Path(cfg.run_dir) / GUIDE_DATASET
+    datasets = [d for d in (guide_dataset, *cfg.offline_data) if Path(d).exists()]
+    env = make_door()
+    try:
+        states = roll_in_from_datasets(env, datasets)
+    finally:
+        env.close()
+    if not len(states):
+        log.warning("--curriculum.roll-in: no successful episode replays; the guide rolls in")
+        return None
+    return states
 
 
 def roll_in_from_datasets(env: gym.Env, datasets: Iterable[str | Path]) -> RollInStates:
@@ -128,4 +153,10 @@ def roll_in_from_datasets(env: gym.Env, datasets: Iterable[str | Path]) -> RollI
     return held
 
 
-__all__ = ["FAILURE_EPISODES", "RECENT_EPISODES", "EpisodeStarts", "roll_in_from_datasets"]
+__all__ = [
+    "FAILURE_EPISODES",
+    "RECENT_EPISODES",
+    "EpisodeStarts",
+    "roll_in_from_datasets",
+    "roll_in_states",
+]

@@ -151,13 +151,10 @@ def play(starts, runner, seed, h=0, trial=False):
     """One episode as the session plays it: plan, reset, tape every state, end."""
     start = starts.plan(h, trial, seed)
     obs = runner.reset(seed, h, deterministic=trial, start=start)
-    starts.begin(h, trial, start, runner.result().seed)
-    if starts.taping:
-        starts.observe(0, sim.door.get_state(runner.env), obs)
+    starts.begin(runner.env, obs, h, trial, start, runner.result().seed)
     while not runner.done:
         tr = runner.step()
-        if starts.taping:
-            starts.observe(runner.t, sim.door.get_state(runner.env), tr.next_obs)
+        starts.observe(runner.env, tr.next_obs)
     result = runner.result()
     starts.end(result)
     return start, result
@@ -176,7 +173,7 @@ def test_a_failed_explorer_episode_is_retried_from_its_own_states():
         assert result.steps == sim.EPISODE_STEPS - start.t and result.h == 0
     assert len(starts.failures) == 1 and starts.retries == 20  # a retry is not retried
     for _ in range(RECENT_EPISODES - 20):  # other episodes: the failure gets old
-        starts.begin(50, False, None, 0)
+        starts.begin(env, np.zeros(sim.OBS_DIM), 50, False, None, 0)
         starts.end(failed)
     assert starts.plan(0, False, 1) is None and len(starts.failures) == 0  # not retried now
     # The retried state is the failure's own: replaying its idle steps gives its observation.
