@@ -210,12 +210,15 @@ def check_same_settings(cfg: TrainConfig, saved: dict[str, Any]) -> None:
     names each differing one with the option that gives the run's value.
     """
     now, before = dict(_leaves(config_to_dict(cfg))), dict(_leaves(saved))
+    defaults = dict(_leaves(config_to_dict(TrainConfig(run_dir=cfg.run_dir))))
     diff = [
         k
         for k in sorted(set(now) | set(before))
         if k.split(".")[0] not in RESUMABLE_FIELDS
         and now.get(k) != before.get(k)
-        and (k in before or now.get(k))  # a field added since, left empty, is no change
+        # An option added since the run was made, left at its default, is no change: a new
+        # option's default keeps the behaviour from before it (its "off", as for every option).
+        and (k in before or now.get(k) != defaults.get(k))
     ]
     if diff:
         what = "; ".join(_difference(k, before, now) for k in diff)

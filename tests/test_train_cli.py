@@ -21,11 +21,13 @@ from learner.checkpoint import (
     load_checkpoint,
     save_checkpoint,
 )
+from learner.config import TrainConfig
 from learner.metrics import read_csv
-from learner.run_dir import GUIDE_DATASET, TRAIN_DATASET
+from learner.run_dir import GUIDE_DATASET, TRAIN_DATASET, check_same_settings, config_to_dict
 from learner.sac import SACConfig
 from learner.thread import LearnerConfig
 from recordings.reader import iter_episodes, load_transitions
+from sim.errors import UserError
 from tests.conftest import ROOT
 
 TINY = [
@@ -223,8 +225,6 @@ def test_no_jsrl_learns_from_the_same_guide_data_and_rejects_other_shapes(tmp_pa
 
 def test_train_config_nests_the_learners_own_configs():
     """One copy of each config: ``TrainConfig`` holds the learner's SACConfig and LearnerConfig."""
-    from learner.config import TrainConfig
-
     cfg = TrainConfig(run_dir=ROOT / "unused")
     assert type(cfg.sac) is SACConfig and cfg.sac == SACConfig()
     assert type(cfg.learner) is LearnerConfig and cfg.learner == LearnerConfig()
@@ -400,3 +400,14 @@ def test_tensorboard_gets_every_metric_column(tiny_run):
     numeric = {f"train/{k}" for k in EPISODE_FIELDS if k not in NOT_SCALARS} | {
         f"eval/{k}" for k in EVAL_FIELDS if k not in NOT_SCALARS}  # fmt: skip
     assert len(tags & numeric) >= len(numeric) - 3  # all but values never finite (e.g. NaN)
+
+
+def test_resuming_a_run_from_before_an_option_accepts_its_default(tmp_path):
+    """A run saved before an option existed resumes when the option is left at its default."""
+    cfg = TrainConfig(run_dir=tmp_path)
+    saved = config_to_dict(cfg)
+    del saved["curriculum"]["retry_from"], saved["sac"]["bc_q_filter_after"]
+    check_same_settings(cfg, saved)  # at their defaults: the run goes on as it was made
+    moved = dataclasses.replace(cfg, curriculum=dataclasses.replace(cfg.curriculum, retry_from=80))
+    with pytest.raises(UserError, match=r"curriculum.retry_from: the run has none .*now 80"):
+        check_same_settings(moved, saved)
