@@ -59,7 +59,8 @@ class EpisodeRunner:
     transition, the replay and the recording.
     An explorer with a ``take_over(obs, previous)`` method is told each time it takes control
     (at the handover, at ``t = 0`` when ``h = 0``, after a human intervention), so it can
-    carry over the previous actor's controller state.
+    carry over the previous actor's controller state. One whose ``uses_previous`` is true
+    gets the episode's observation before ``obs`` too: ``act(obs, previous=...)``.
 
     """
 
@@ -92,6 +93,8 @@ class EpisodeRunner:
         self._open_steps = 0
         self._last_actor: Actor | None = None
         self._obs: np.ndarray | None = None
+        self._previous: np.ndarray | None = None
+        """The observation before :attr:`obs` in this episode (None at its first)."""
         self._seed: int | None = None
         self._h = 0
         self._t = self._t0 = 0
@@ -171,7 +174,7 @@ class EpisodeRunner:
         else:
             restore(self.env, start.state, t=start.t, seed=start.seed)
             obs, seed = start.obs, start.seed
-        self._obs = np.asarray(obs, dtype=np.float32)
+        self._obs, self._previous = np.asarray(obs, dtype=np.float32), None
         self._seed, self._h = seed, int(h)
         self._t = self._t0 = 0 if start is None else start.t
         self._rolled_in = start is not None
@@ -232,7 +235,7 @@ class EpisodeRunner:
         self._milestones.observe(self._t, next_obs)
         if success and self._first_success is None:
             self._first_success = self._t
-        self._obs = next_obs
+        self._obs, self._previous = next_obs, obs
         if tr.terminated or tr.truncated:
             self._end()
         return tr
@@ -308,7 +311,9 @@ class EpisodeRunner:
         if self._last_actor is not Actor.EXPLORER and hasattr(explorer, "take_over"):
             previous = self.guide if self._last_actor is Actor.GUIDE else None
             explorer.take_over(obs, previous)
-        kwargs = {"deterministic": True} if self._deterministic else {}
+        kwargs: dict[str, Any] = {"deterministic": True} if self._deterministic else {}
+        if getattr(explorer, "uses_previous", False):  # its input has the rates since then
+            kwargs["previous"] = self._previous
         raw = explorer.act(obs, **kwargs)
         return Actor.EXPLORER, raw, _command_vector(explorer)
 

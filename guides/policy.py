@@ -34,6 +34,7 @@ class PolicyGuide:
     def __init__(self, explorer: Explorer | CommandExplorer, source: Path) -> None:
         self.explorer = explorer
         self.source = Path(source)
+        self._previous: np.ndarray | None = None
 
     @property
     def weight_version(self) -> int:
@@ -45,6 +46,7 @@ class PolicyGuide:
         take_over = getattr(self.explorer, "take_over", None)
         if take_over is not None:
             take_over(obs, None)
+        self._previous = None
 
     @property
     def command_vector(self) -> np.ndarray | None:
@@ -52,8 +54,15 @@ class PolicyGuide:
         return getattr(self.explorer, "command_vector", None)
 
     def act(self, obs: np.ndarray) -> np.ndarray:
-        """Return the explorer's deterministic action for ``obs`` (float32, (28,))."""
-        return np.asarray(self.explorer.act(obs, deterministic=True), dtype=np.float32)
+        """Return the explorer's deterministic action for ``obs`` (float32, (28,)).
+
+        A policy that sees rates gets them since the observation it acted on last.
+        """
+        previous, self._previous = self._previous, np.asarray(obs, dtype=np.float32)
+        if not self.explorer.uses_previous:
+            previous = None
+        action = self.explorer.act(obs, deterministic=True, previous=previous)
+        return np.asarray(action, dtype=np.float32)
 
 
 def load_policy_guide(checkpoint: Path | str, *, seed: int = 0) -> PolicyGuide:

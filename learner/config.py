@@ -32,6 +32,10 @@ class SACConfig:
     """Q-networks in the critic ensemble (RLPD uses 10 with ``target_critics=2``)."""
     layer_norm: bool = True
     """LayerNorm after each hidden layer of the critics (RLPD)."""
+    obs_rates: bool = False
+    """The actor and critics also see the rates of change of the latch, the hinge and the palm
+    since the previous observation (``learner/features.py``): the door's observation has no
+    velocities, so whether a released door swings on to open or back is not in it."""
     batch_size: int = 256
     """Transitions per gradient step (half offline, half online when both exist)."""
     gamma: float = 0.99

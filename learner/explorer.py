@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
+from learner.features import with_rates
 from learner.sac import LOG_STD_MAX, LOG_STD_MIN, SACConfig, make_actor
 from teleop.command_space import COMMAND_DIM, CommandController
 
@@ -37,6 +38,8 @@ class Explorer:
     def __init__(self, obs_dim: int, act_dim: int, config: SACConfig, seed: int = 0) -> None:
         self.obs_dim, self.act_dim = obs_dim, act_dim
         self.layer_norm = config.layer_norm
+        self.uses_previous = config.obs_rates
+        """The networks also see the rates since the previous observation: ``act`` wants it."""
         # Same seeded init as SACAgent(seed): version 0 is the learner's initial actor.
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
@@ -53,7 +56,9 @@ class Explorer:
         self.actions = 0
         """Actions returned (since creation)."""
 
-    def act(self, obs: np.ndarray, deterministic: bool = False) -> np.ndarray:
+    def act(
+        self, obs: np.ndarray, deterministic: bool = False, previous: np.ndarray | None = None
+    ) -> np.ndarray:
         """Action for ``obs``: a draw from the policy, or ``tanh(mean)`` if deterministic.
 
         With a reference and a critic loaded, the reference's mode replaces the actor's
@@ -62,6 +67,8 @@ class Explorer:
         Args:
             obs: One observation ``(obs_dim,)`` (or a batch ``(n, obs_dim)``).
             deterministic: Return the policy's mode instead of a sample.
+            previous: The episode's observation before ``obs`` (with :attr:`uses_previous`;
+                None: the first of an episode, rates 0).
 
         Returns:
             float32 action(s) in [-1, 1], shape ``(act_dim,)`` (or ``(n, act_dim)``).
@@ -69,6 +76,8 @@ class Explorer:
         x = np.asarray(obs, dtype=np.float32)
         if x.shape[-1:] != (self.obs_dim,) or x.ndim > 2:
             raise ValueError(f"expected obs of shape ({self.obs_dim},), got {x.shape}")
+        if self.uses_previous:
+            x = with_rates(x, previous)
         out = _mlp(self._weights, x)
         mean, raw = out[..., : self.act_dim], out[..., self.act_dim :]
         if deterministic:
@@ -113,13 +122,18 @@ class Explorer:
         self._weights = _numpy_layers(self.actor)
         reference, critic = state.get("reference"), state.get("critic")
         if isinstance(reference, dict) and isinstance(critic, dict):
-            ref_net = make_actor(self.obs_dim, self.act_dim, _hidden_of(reference))
+            ref_net = make_actor(self.obs_dim, self.act_dim, self._shape_of(reference))
             ref_net.load_state_dict(reference)
             self._reference = _numpy_layers(ref_net)
             self._critic = {k: v.detach().numpy().astype(np.float32) for k, v in critic.items()}
         else:
             self._reference = self._critic = None
         self.version = int(version)
+
+    def _shape_of(self, actor_state: dict) -> SACConfig:
+        """A config for building the network of ``actor_state`` (its width; our inputs)."""
+        return SACConfig(hidden=int(actor_state["trunk.0.weight"].shape[0]),
+                         obs_rates=self.uses_previous)  # fmt: skip
 
     @property
     def has_reference(self) -> bool:
@@ -136,11 +150,6 @@ class Explorer:
             return False
         self.load(version, state)
         return True
-
-
-def _hidden_of(actor_state: dict) -> SACConfig:
-    """A config with the hidden width of an actor state dict (for building its network)."""
-    return SACConfig(hidden=int(actor_state["trunk.0.weight"].shape[0]))
 
 
 def _numpy_layers(actor: torch.nn.Module) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -229,7 +238,14 @@ class CommandExplorer:
         """Called by the runner when the explorer takes control from ``previous``."""
         self.controller.take_over(obs, previous)
 
-    def act(self, obs: np.ndarray, deterministic: bool = False) -> np.ndarray:
+    @property
+    def uses_previous(self) -> bool:
+        """The policy wants the episode's previous observation (``act(previous=)``)."""
+        return self.policy.uses_previous
+
+    def act(
+        self, obs: np.ndarray, deterministic: bool = False, previous: np.ndarray | None = None
+    ) -> np.ndarray:
         """The 28-D action carrying out the policy's Command for ``obs``."""
-        self.command_vector = self.policy.act(obs, deterministic=deterministic)
+        self.command_vector = self.policy.act(obs, deterministic=deterministic, previous=previous)
         return self.controller(self.command_vector, obs)

@@ -27,6 +27,7 @@ import numpy as np
 import torch
 
 from episode.types import Actor, Transition
+from learner.features import input_dim, previous_observations, with_rates
 from sim.door import episode_success
 
 DEMO_ACTORS = frozenset({Actor.GUIDE, Actor.HUMAN})
@@ -175,11 +176,20 @@ class ReplayBuffer:
         act_dim: Action size (6 for a Command-space explorer, 28 for joint space).
         gamma: Discount of the n-step sums and returns-to-go.
         n_step: Steps summed before bootstrapping.
+        rates: Store each observation with its rates since the previous one of the episode
+            (``SACConfig.obs_rates``; :mod:`learner.features`): rows are the networks' input.
 
     """
 
     def __init__(
-        self, capacity: int, obs_dim: int, act_dim: int, *, gamma: float = 0.99, n_step: int = 1
+        self,
+        capacity: int,
+        obs_dim: int,
+        act_dim: int,
+        *,
+        gamma: float = 0.99,
+        n_step: int = 1,
+        rates: bool = False,
     ) -> None:
         if capacity <= 0:
             raise ValueError(f"capacity must be positive, got {capacity}")
@@ -191,7 +201,10 @@ class ReplayBuffer:
         self.obs_dim = int(obs_dim)
         self.act_dim = int(act_dim)
         self.gamma, self.n_step = float(gamma), int(n_step)
-        self._data = _empty_arrays(self.capacity, self.obs_dim, self.act_dim)
+        self.rates = bool(rates)
+        self.input_dim = input_dim(self.obs_dim, self.rates)
+        """Width of the stored (and sampled) observations: the networks' input."""
+        self._data = _empty_arrays(self.capacity, self.input_dim, self.act_dim)
         self._next = 0
         self._size = 0
         self._added = 0
@@ -237,6 +250,8 @@ class ReplayBuffer:
             return
         sums, last, discounts = n_step_targets(rewards, terminated, self.gamma, self.n_step)
         tail = tail_value(terminated, open_at_end, self.gamma)
+        if self.rates:  # obs[t - 1] comes before obs[t]; obs[t] before next_obs[t]
+            obs, next_obs = with_rates(obs, previous_observations(obs)), with_rates(next_obs, obs)
         rows = _ArrayBatch(
             obs=obs,
             actions=actions,
@@ -272,9 +287,16 @@ class ReplayBuffer:
         rewards: np.ndarray,
         next_obs: np.ndarray,
         terminations: np.ndarray,
+        previous: np.ndarray | None = None,
     ) -> None:
-        """Add lone 1-step transitions (rows; no episode structure, so no n-step or MC data)."""
+        """Add lone 1-step transitions (rows; no episode structure, so no n-step or MC data).
+
+        ``previous`` (with ``rates``): the observation before each row's (None: rates 0).
+        """
         obs, actions, rewards, next_obs = self._checked(obs, actions, rewards, next_obs)
+        if self.rates:
+            before = None if previous is None else np.asarray(previous, np.float32)
+            obs, next_obs = with_rates(obs, before), with_rates(next_obs, obs)
         dones = np.asarray(terminations).reshape(len(rewards)).astype(np.float32)
         rows = _ArrayBatch(
             obs=obs,
@@ -320,7 +342,7 @@ class ReplayBuffer:
         if n <= 0:
             raise ValueError(f"sample size must be positive, got {n}")
         if out is None:
-            out = _empty_arrays(n, self.obs_dim, self.act_dim)
+            out = _empty_arrays(n, self.input_dim, self.act_dim)
         stop = start + n
         with self._lock:
             if self._size == 0:
@@ -417,7 +439,8 @@ def add_demo_steps(
     n = int(keep.sum())
     if n:
         zeros = np.zeros(n, np.float32)
-        demos.add_arrays(obs[keep], actions[keep], zeros, obs[keep], zeros.astype(bool))
+        previous = previous_observations(obs)[keep]
+        demos.add_arrays(obs[keep], actions[keep], zeros, obs[keep], zeros.astype(bool), previous)
     return n
 
 
@@ -436,13 +459,13 @@ def sample_mixed(
         return online.sample(n, rng)
     if len(online) == 0:
         return offline.sample(n, rng)
-    if (online.obs_dim, online.act_dim) != (offline.obs_dim, offline.act_dim):
+    if (online.input_dim, online.act_dim) != (offline.input_dim, offline.act_dim):
         raise ValueError(
-            f"online buffer is {online.obs_dim}/{online.act_dim}-D but offline is "
-            f"{offline.obs_dim}/{offline.act_dim}-D (obs/action)"
+            f"online buffer is {online.input_dim}/{online.act_dim}-D but offline is "
+            f"{offline.input_dim}/{offline.act_dim}-D (obs/action)"
         )
     n_off = n // 2
-    out = _empty_arrays(n, online.obs_dim, online.act_dim)
+    out = _empty_arrays(n, online.input_dim, online.act_dim)
     if n_off > 0:
         offline._gather(n_off, rng, out, start=0)
     online._gather(n - n_off, rng, out, start=n_off)

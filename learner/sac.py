@@ -37,6 +37,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from learner.config import SACConfig, bf16_matmul_supported
+from learner.features import input_dim
 from learner.replay import Batch
 
 LOG_STD_MIN = -5.0
@@ -77,8 +78,12 @@ class Actor(nn.Module):
 
 
 def make_actor(obs_dim: int, act_dim: int, config: SACConfig) -> Actor:
-    """Build the actor network that ``SACAgent`` trains and ``Explorer`` runs."""
-    return Actor(obs_dim, act_dim, config.hidden)
+    """Build the actor network that ``SACAgent`` trains and ``Explorer`` runs.
+
+    Its input is :func:`learner.features.input_dim` wide: the observation, and its rates
+    with ``config.obs_rates``.
+    """
+    return Actor(input_dim(obs_dim, config.obs_rates), act_dim, config.hidden)
 
 
 def _uniform_(t: torch.Tensor, fan_in: int, generator: torch.Generator | None = None) -> None:
@@ -306,7 +311,10 @@ class SACAgent:
             torch.manual_seed(seed)  # on every device), global RNG left as it was
             self.actor = make_actor(obs_dim, act_dim, config).to(self.device)
             self.critic = EnsembleCritic(
-                obs_dim + act_dim, config.hidden, config.n_critics, config.layer_norm
+                input_dim(obs_dim, config.obs_rates) + act_dim,
+                config.hidden,
+                config.n_critics,
+                config.layer_norm,
             ).to(self.device)
         self.critic_target = copy.deepcopy(self.critic).requires_grad_(False)
         self.log_alpha = torch.tensor(
@@ -519,7 +527,8 @@ class SACAgent:
         ours = (self.obs_dim, self.act_dim, *_shape_of(mine))
         if theirs != ours:
             raise ValueError(
-                f"state is for (obs_dim, act_dim, hidden, n_critics, layer_norm) = {theirs}, "
+                f"state is for (obs_dim, act_dim, hidden, n_critics, layer_norm, obs_rates) = "
+                f"{theirs}, "
                 f"this agent has {ours}: build the agent with the checkpoint's config"
             )
         self.actor.load_state_dict(state["actor"])
@@ -569,7 +578,8 @@ def resolve_device(name: str) -> torch.device:
 
 def _shape_of(config: dict) -> tuple:
     """The config fields that decide the shapes of the weights."""
-    return tuple(config.get(k) for k in ("hidden", "n_critics", "layer_norm"))
+    shape = tuple(config.get(k) for k in ("hidden", "n_critics", "layer_norm"))
+    return (*shape, bool(config.get("obs_rates", False)))  # absent: saved before the option
 
 
 @contextlib.contextmanager

@@ -114,7 +114,9 @@ class LearningParts:
             self.explorer = self.make_explorer(cfg.seed, env)
         capacity = max(1, cfg.guide_episodes) * sim.EPISODE_STEPS
         self.offline = self.buffer(capacity + recorded_steps(cfg.offline_data))
-        self.demos = ReplayBuffer(self._demo_capacity(), sim.OBS_DIM, self.policy_dim)
+        self.demos = ReplayBuffer(
+            self._demo_capacity(), sim.OBS_DIM, self.policy_dim, rates=self.sac_config.obs_rates
+        )
         """Guide and human steps of successful episodes: BC warm start and the BC term (with
         ``--sac.bc-self`` also the explorer's, the newest kept)."""
         self.load([Path(d) for d in cfg.offline_data], self.offline, self.demos)
@@ -158,7 +160,12 @@ class LearningParts:
         """A replay buffer of n-step rows in the agent's action space."""
         cfg = self.sac_config
         return ReplayBuffer(
-            capacity, sim.OBS_DIM, self.policy_dim, gamma=cfg.gamma, n_step=cfg.n_step
+            capacity,
+            sim.OBS_DIM,
+            self.policy_dim,
+            gamma=cfg.gamma,
+            n_step=cfg.n_step,
+            rates=cfg.obs_rates,
         )
 
     def _demo_capacity(self) -> int:

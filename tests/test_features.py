@@ -1,0 +1,88 @@
+"""The explorer's rates input: one definition for acting and for the replay, never recorded."""
+
+import numpy as np
+import pytest
+
+import launch
+import sim
+from episode.runner import EpisodeRunner
+from guides.registry import make_guide
+from learner.checkpoint import load_explorer
+from learner.config import SACConfig
+from learner.explorer import Explorer
+from learner.features import (
+    DOOR_DT,
+    RATE_ENTRIES,
+    RATE_LIMIT,
+    input_dim,
+    previous_observations,
+    with_rates,
+)
+from learner.replay import EpisodeReplay, ReplayBuffer, add_demo_steps
+from learner.run_dir import TRAIN_DATASET
+from recordings.reader import iter_episodes
+from sim.door import OBS_HINGE, OBS_LATCH
+from tests.test_train_cli import TINY
+
+
+def test_rates_are_the_change_since_the_previous_observation_per_second():
+    prev = np.zeros(sim.OBS_DIM, np.float32)
+    obs = prev.copy()
+    obs[OBS_HINGE], obs[OBS_LATCH], obs[29] = 0.02, -0.01, 5.0  # the palm jumps 5 m in a step
+    x = with_rates(obs, prev)
+    assert x.shape == (input_dim(sim.OBS_DIM, True),) == (sim.OBS_DIM + len(RATE_ENTRIES),)
+    np.testing.assert_array_equal(x[: sim.OBS_DIM], obs)
+    rates = dict(zip(RATE_ENTRIES.tolist(), x[sim.OBS_DIM :].tolist(), strict=True))
+    assert rates[OBS_HINGE] == pytest.approx(0.02 / DOOR_DT)
+    assert rates[OBS_LATCH] == pytest.approx(-0.01 / DOOR_DT)
+    assert rates[29] == RATE_LIMIT  # clipped
+    np.testing.assert_array_equal(with_rates(obs, None)[sim.OBS_DIM :], 0.0)  # a first step
+    with pytest.raises(ValueError, match="previous observation has shape"):
+        with_rates(obs, prev[:10])
+    seq = np.arange(12.0).reshape(4, 3)
+    np.testing.assert_array_equal(previous_observations(seq), seq[[0, 0, 1, 2]])
+
+
+def test_the_replay_stores_what_the_explorer_saw_when_it_acted(tmp_path):
+    """An episode's rows carry the same inputs the runner gave the acting explorer."""
+    env = sim.make_door()
+    config = SACConfig(hidden=16, obs_rates=True, reference=False)
+    explorer = Explorer(sim.OBS_DIM, sim.ACT_DIM, config, seed=0)
+    seen: list[np.ndarray] = []
+    act = explorer.act
+
+    def spy(obs, deterministic=False, previous=None):
+        seen.append(with_rates(obs, previous))
+        return act(obs, deterministic=deterministic, previous=previous)
+
+    explorer.act = spy  # type: ignore[method-assign]
+    buffer = ReplayBuffer(1000, sim.OBS_DIM, sim.ACT_DIM, gamma=0.99, n_step=5, rates=True)
+    demos = ReplayBuffer(1000, sim.OBS_DIM, sim.ACT_DIM, rates=True)
+    guide = make_guide("scripted", env, seed=0)
+    runner = EpisodeRunner(env, guide, explorer, replay=EpisodeReplay(buffer, "joint"))
+    runner.run_episode(seed=0, h=30)
+    rows = buffer.arrays()
+    assert rows["obs"].shape == (sim.EPISODE_STEPS, sim.OBS_DIM + len(RATE_ENTRIES))
+    np.testing.assert_allclose(rows["obs"][30:], np.stack(seen), atol=1e-5)  # t >= h: explorer's
+    assert np.abs(rows["obs"][30, sim.OBS_DIM :]).max() > 0  # the handover step has its rates
+    np.testing.assert_array_equal(rows["obs"][0, sim.OBS_DIM :], 0.0)  # nothing before t = 0
+    # the 5-step target of row t bootstraps from row t + 5's input, rates and all
+    np.testing.assert_allclose(rows["next_obs"][0], rows["obs"][5], atol=1e-6)
+
+    raw = rows["obs"][:, : sim.OBS_DIM]
+    actors = np.zeros(len(raw), np.int64)  # Actor.GUIDE
+    add_demo_steps(demos, raw, rows["actions"], actors)
+    np.testing.assert_allclose(demos.arrays()["obs"], rows["obs"], atol=1e-5)
+
+
+def test_train_with_rates_records_the_standard_door_and_reloads(tmp_path):
+    run = tmp_path / "rates"
+    assert launch.main(["train", "--run-dir", str(run), *TINY, "--steps", "400",
+                        "--sac.obs-rates"]) == 0  # fmt: skip
+    episode = next(iter(iter_episodes(run / TRAIN_DATASET)))
+    assert episode.observations.shape[1:] == (sim.OBS_DIM,)  # Minari clients see the door
+    explorer = load_explorer(run, obs_dim=sim.OBS_DIM, act_dim=sim.ACT_DIM)
+    assert explorer.uses_previous
+    result = EpisodeRunner(sim.make_door(), make_guide("scripted", sim.make_door()), explorer,
+                           explorer_deterministic=True).run_episode(seed=1, h=0)  # fmt: skip
+    assert result.steps == sim.EPISODE_STEPS
