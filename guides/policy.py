@@ -59,8 +59,6 @@ class PolicyGuide:
         A policy that sees rates gets them since the observation it acted on last.
         """
         previous, self._previous = self._previous, np.asarray(obs, dtype=np.float32)
-        if not self.explorer.uses_previous:
-            previous = None
         action = self.explorer.act(obs, deterministic=True, previous=previous)
         return np.asarray(action, dtype=np.float32)
 

@@ -86,3 +86,12 @@ def test_train_with_rates_records_the_standard_door_and_reloads(tmp_path):
     result = EpisodeRunner(sim.make_door(), make_guide("scripted", sim.make_door()), explorer,
                            explorer_deterministic=True).run_episode(seed=1, h=0)  # fmt: skip
     assert result.steps == sim.EPISODE_STEPS
+    env = sim.make_door()  # the same checkpoint as a guide keeps its own previous observation
+    runner = EpisodeRunner(env, make_guide(f"policy:{run}", env), None)
+    runner.reset(2, sim.EPISODE_STEPS)
+    steps = [runner.step() for _ in range(20)]
+    previous = None
+    for tr in steps:  # its Commands are the policy's given each step's previous observation
+        want = explorer.policy.act(tr.obs, deterministic=True, previous=previous)
+        np.testing.assert_allclose(tr.command, want, atol=1e-6)
+        previous = tr.obs
