@@ -318,16 +318,9 @@ def _target_met(runs: list[dict[str, Any]], cfg: LearningBench) -> dict[str, Any
     per_seed = {}
     for seed in cfg.seeds:
         run = next((r for r in runs if r["seed"] == seed), None)
-        succ = (
-            None
-            if run is None
-            else evaluation_at(run["evals"], TARGET_SUCCESS_STEPS, "success_rate")
-        )
-        score = (
-            None
-            if run is None
-            else evaluation_at(run["evals"], TARGET_SCORE_STEPS, "normalized_score")
-        )
+        evals = [] if run is None else run["evals"]  # no run: no evaluation, None below
+        succ = evaluation_at(evals, TARGET_SUCCESS_STEPS, "success_rate")
+        score = evaluation_at(evals, TARGET_SCORE_STEPS, "normalized_score")
         per_seed[str(seed)] = {
             "success": succ,
             "h_reached_0": None if run is None else run["h_zero_at"] is not None,

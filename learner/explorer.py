@@ -132,8 +132,8 @@ class Explorer:
 
     def _shape_of(self, actor_state: dict) -> SACConfig:
         """A config for building the network of ``actor_state`` (its width; our inputs)."""
-        return SACConfig(hidden=int(actor_state["trunk.0.weight"].shape[0]),
-                         obs_rates=self.uses_previous)  # fmt: skip
+        hidden = int(actor_state["trunk.0.weight"].shape[0])
+        return SACConfig(hidden=hidden, obs_rates=self.uses_previous)
 
     @property
     def has_reference(self) -> bool:

@@ -295,8 +295,7 @@ class ReplayBuffer:
         """
         obs, actions, rewards, next_obs = self._checked(obs, actions, rewards, next_obs)
         if self.rates:
-            before = None if previous is None else np.asarray(previous, np.float32)
-            obs, next_obs = with_rates(obs, before), with_rates(next_obs, obs)
+            obs, next_obs = with_rates(obs, previous), with_rates(next_obs, obs)
         dones = np.asarray(terminations).reshape(len(rewards)).astype(np.float32)
         rows = _ArrayBatch(
             obs=obs,

@@ -528,8 +528,7 @@ class SACAgent:
         if theirs != ours:
             raise ValueError(
                 f"state is for (obs_dim, act_dim, hidden, n_critics, layer_norm, obs_rates) = "
-                f"{theirs}, "
-                f"this agent has {ours}: build the agent with the checkpoint's config"
+                f"{theirs}, this agent has {ours}: build the agent with the checkpoint's config"
             )
         self.actor.load_state_dict(state["actor"])
         if state.get("reference") is not None:
