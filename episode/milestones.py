@@ -37,6 +37,36 @@ def reached(obs: np.ndarray) -> tuple[bool, ...]:
     )
 
 
+HELD = "hold"
+"""Where an episode that reached every milestone failed: the door was not open long enough."""
+
+FAILURE_LABELS: dict[str, str] = {
+    "reach": "never reached the lever",
+    "turn": "reached the lever, never turned it",
+    "unlatch": "turned the lever, never unlatched",
+    "swing": "unlatched, never swung the door",
+    "open": "swung the door, never opened it",
+    HELD: "opened, not for 25 steps",
+}
+"""What each :func:`stuck_at` key means, for tables and logs."""
+
+
+def stuck_at(milestones: tuple[int | None, ...]) -> str:
+    """The first milestone an episode never reached (``"hold"`` when it reached them all).
+
+    For a failed episode this names where it failed: ``"swing"`` is a door unlatched but never
+    pulled past 0.4 rad, ``"open"`` one swung but never to 1.35 rad, ``"hold"`` one that opened
+    but not for the 25 steps success needs.
+
+    Raises:
+        ValueError: ``milestones`` does not have one entry per milestone.
+
+    """
+    if len(milestones) != len(MILESTONES):
+        raise ValueError(f"expected {len(MILESTONES)} milestone steps, got {len(milestones)}")
+    return next((name for name, m in zip(MILESTONES, milestones, strict=True) if m is None), HELD)
+
+
 class MilestoneTracker:
     """Records the first step at which each milestone held (1-based: after that step)."""
 
@@ -56,4 +86,4 @@ class MilestoneTracker:
                 self.first[i] = steps_taken
 
 
-__all__ = ["MILESTONES", "MilestoneTracker", "reached"]
+__all__ = ["FAILURE_LABELS", "HELD", "MILESTONES", "MilestoneTracker", "reached", "stuck_at"]

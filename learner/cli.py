@@ -12,6 +12,7 @@ import gymnasium as gym
 import sim
 from episode.guide import Guide
 from learner.config import EvalConfig, TrainConfig
+from learner.metrics import describe_failures
 from learner.run_dir import MAX_EPISODES, MAX_SEED, check_workers
 from sim.errors import UserError
 
@@ -110,6 +111,7 @@ def _table(r: dict[str, Any]) -> str:
         ("success rate", f"{r['success_rate']:.1%}"),
         ("normalized score", f"{r['normalized_score']:.1f}"),
         ("median steps to open", "never opened" if median is None else f"{median:.0f}"),
+        ("failures", describe_failures(r["failed_at"])),
     ]
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)

@@ -11,12 +11,13 @@ import csv
 import functools
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from episode.milestones import FAILURE_LABELS, stuck_at
 from episode.types import EpisodeResult
 from learner.atomic import atomic_write
 
@@ -95,6 +96,9 @@ class EvalSummary:
     """Mean episode return."""
     median_steps_to_open: float | None
     """Median steps until the door first opened, over the successful episodes (None if none)."""
+    failed_at: dict[str, int] = field(default_factory=dict)
+    """Failed episodes by the first milestone they never reached (:func:`episode.milestones.
+    stuck_at`: reach, turn, unlatch, swing, open, or hold: opened but not for 25 steps)."""
 
     def as_dict(self) -> dict[str, Any]:
         """Plain dict (JSON-ready)."""
@@ -115,7 +119,24 @@ def summarize(results: Sequence[EpisodeResult], horizon: int) -> EvalSummary:
         normalized_score=float(np.mean([r.normalized_score for r in results])),
         mean_return=float(np.mean([r.episode_return for r in results])),
         median_steps_to_open=float(np.median(opened)) if opened else None,
+        failed_at=failures_by_phase(results),
     )
+
+
+def failures_by_phase(results: Sequence[EpisodeResult]) -> dict[str, int]:
+    """How many failed episodes stopped at each milestone, in milestone order (none: {}).
+
+    Episodes without milestone data (results from before they were tracked) are left out.
+    """
+    stuck = [stuck_at(r.milestones) for r in results if not r.success and r.milestones]
+    return {key: stuck.count(key) for key in FAILURE_LABELS if key in stuck}
+
+
+def describe_failures(failed_at: dict[str, int]) -> str:
+    """One line for a table: ``2 swung the door, never opened it; 1 ...`` (``none``)."""
+    if not failed_at:
+        return "none"
+    return "; ".join(f"{n} {FAILURE_LABELS.get(key, key)}" for key, n in failed_at.items())
 
 
 NOT_SCALARS = frozenset({"env_steps", "episode", "seed", "reason"})

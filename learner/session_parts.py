@@ -25,7 +25,7 @@ from learner.curriculum import Curriculum
 from learner.datasets import load_episodes, recorded_steps
 from learner.evaluate import evaluate
 from learner.explorer import CommandExplorer, Explorer
-from learner.metrics import LOSS_KEYS, EvalSummary, MetricsLog
+from learner.metrics import EVAL_FIELDS, LOSS_KEYS, EvalSummary, MetricsLog
 from learner.replay import DEMO_ACTORS, SELF_DEMO_ACTORS, EpisodeReplay, ReplayBuffer
 from learner.rng_state import rng_states, set_rng_states
 from learner.run_dir import config_to_dict
@@ -284,7 +284,7 @@ class LearningParts:
                 "updates": c.updates + self.updates(),
                 "weight_version": self._eval_explorer.version,
                 "wall_s": wall_s,
-                **summary.as_dict(),
+                **{k: v for k, v in summary.as_dict().items() if k in EVAL_FIELDS},
             }
         )
         return summary

@@ -43,6 +43,8 @@ def test_eval_json_is_one_object_and_reproducible(checkpoint, capsys):
     assert report["episodes"] == 2 and report["horizon"] == 0 and report["env_steps"] == 200
     assert 0.0 <= report["success_rate"] <= 1.0 and 0.0 <= report["normalized_score"] <= 100.0
     assert set(report) >= {"success_rate", "normalized_score", "median_steps_to_open"}
+    failures = round((1.0 - report["success_rate"]) * report["episodes"])
+    assert sum(report["failed_at"].values()) == failures, report["failed_at"]
     assert launch.main(argv) == 0  # deterministic policy, same seeds: the same numbers
     assert json.loads(capsys.readouterr().out) == report
 
@@ -64,7 +66,7 @@ def test_eval_run_dir_and_combined_policy_table(checkpoint, capsys):
     assert launch.main(argv) == 0
     out = capsys.readouterr().out
     assert "success rate" in out and "scripted for 200 steps" in out
-    assert "median steps to open" in out
+    assert "median steps to open" in out and "failures" in out
 
 
 def bad(capsys, argv):

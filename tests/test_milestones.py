@@ -4,9 +4,11 @@ import numpy as np
 import pytest
 
 import sim
-from episode.milestones import MILESTONES, MilestoneTracker, reached
+from episode.milestones import HELD, MILESTONES, MilestoneTracker, reached, stuck_at
 from episode.runner import EpisodeRunner
+from episode.types import EpisodeResult
 from guides.registry import make_guide
+from learner.metrics import describe_failures, summarize
 from sim.door import OBS_HINGE, OBS_LATCH, OBS_PALM_TO_HANDLE, SUCCESS_HINGE_ANGLE
 
 
@@ -67,3 +69,37 @@ def test_a_hand_that_never_moves_reaches_no_milestone(env):
     res = EpisodeRunner(env, Still(), None).run_episode(seed=0, h=sim.EPISODE_STEPS)
     assert res.milestones == (None,) * len(MILESTONES)
     assert not res.success and not res.ever_opened and res.open_steps == 0
+    assert stuck_at(res.milestones) == "reach"
+
+
+def test_stuck_at_names_the_first_milestone_never_reached():
+    assert stuck_at((3, 9, 30, None, None)) == "swing"  # unlatched, never pulled past 0.4 rad
+    assert stuck_at((3, 9, None, 40, None)) == "unlatch"  # the first gap counts
+    assert stuck_at((3, 9, 30, 40, 90)) == HELD  # opened: failed only by not holding it
+    with pytest.raises(ValueError, match="expected 5 milestone steps, got 2"):
+        stuck_at((1, 2))
+
+
+def test_an_evaluation_counts_its_failures_by_where_they_stopped():
+    def result(success, milestones):
+        first = milestones[-1] if success else None
+        return EpisodeResult(
+            seed=0, h=0, steps=200, episode_return=-100.0 if success else -200.0,
+            success=success, first_success_step=first, n_guide=0, n_explorer=200, n_human=0,
+            guide_kind="none", weight_version=1, milestones=milestones,
+        )  # fmt: skip
+
+    results = [
+        result(True, (3, 9, 30, 40, 90)),
+        result(False, (3, 9, 30, 40, None)),
+        result(False, (3, 9, None, None, None)),
+        result(False, (3, 9, 30, 40, None)),
+        result(False, (3, 9, 30, 40, 190)),  # opened at the very end: not for 25 steps
+        result(False, ()),  # no milestone data (an older result): not counted
+    ]
+    failed_at = summarize(results, horizon=0).failed_at
+    assert failed_at == {"unlatch": 1, "open": 2, HELD: 1}
+    assert list(failed_at) == ["unlatch", "open", HELD]  # in the order an episode goes
+    line = describe_failures(failed_at)
+    assert line.startswith("1 turned the lever, never unlatched; 2 swung the door, never opened")
+    assert describe_failures(summarize(results[:1], horizon=0).failed_at) == "none"
