@@ -36,6 +36,10 @@ class SACConfig:
     """The actor and critics also see the rates of change of the latch, the hinge and the palm
     since the previous observation (``learner/features.py``): the door's observation has no
     velocities, so whether a released door swings on to open or back is not in it."""
+    rates_of: Literal["door-palm", "door"] = "door-palm"
+    """With ``obs_rates``: whose rates: the latch, hinge and palm (door-palm), or the latch and
+    hinge only (door: the door's motion, which the release needs, without the palm's, which
+    repeats the previous palm Command; ``learner/features.py`` has the BC starts measured)."""
     batch_size: int = 256
     """Transitions per gradient step (half offline, half online when both exist)."""
     gamma: float = 0.99
@@ -134,6 +138,8 @@ class SACConfig:
                 f"hidden must be in [1, 4096] and batch_size in [1, 65536]: {self.hidden}, "
                 f"{self.batch_size}"
             )
+        if self.rates_of not in ("door-palm", "door"):
+            raise ValueError(f"rates_of must be door-palm or door, got {self.rates_of!r}")
         if self.actor_every < 1:
             raise ValueError(f"actor_every must be >= 1, got {self.actor_every}")
         if self.n_critics < 1:

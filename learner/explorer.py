@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from learner.features import with_rates
+from learner.features import rate_entries, with_rates
 from learner.sac import LOG_STD_MAX, LOG_STD_MIN, SACConfig, make_actor
 from teleop.command_space import COMMAND_DIM, CommandController
 
@@ -40,6 +40,8 @@ class Explorer:
         self.layer_norm = config.layer_norm
         self.uses_previous = config.obs_rates
         """The networks also see the rates since the previous observation: ``act`` wants it."""
+        self.rates_of = config.rates_of
+        self._rate_entries = rate_entries(config.rates_of)
         # Same seeded init as SACAgent(seed): version 0 is the learner's initial actor.
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
@@ -77,7 +79,7 @@ class Explorer:
         if x.shape[-1:] != (self.obs_dim,) or x.ndim > 2:
             raise ValueError(f"expected obs of shape ({self.obs_dim},), got {x.shape}")
         if self.uses_previous:
-            x = with_rates(x, previous)
+            x = with_rates(x, previous, self._rate_entries)
         out = _mlp(self._weights, x)
         mean, raw = out[..., : self.act_dim], out[..., self.act_dim :]
         if deterministic:
@@ -133,7 +135,7 @@ class Explorer:
     def _shape_of(self, actor_state: dict) -> SACConfig:
         """A config for building the network of ``actor_state`` (its width; our inputs)."""
         hidden = int(actor_state["trunk.0.weight"].shape[0])
-        return SACConfig(hidden=hidden, obs_rates=self.uses_previous)
+        return SACConfig(hidden=hidden, obs_rates=self.uses_previous, rates_of=self.rates_of)
 
     @property
     def has_reference(self) -> bool:

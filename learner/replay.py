@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from episode.types import Actor, Transition
-from learner.features import input_dim, previous_observations, with_rates
+from learner.features import RATE_ENTRIES, input_dim, previous_observations, with_rates
 from sim.door import episode_success
 
 DEMO_ACTORS = frozenset({Actor.GUIDE, Actor.HUMAN})
@@ -178,6 +178,7 @@ class ReplayBuffer:
         n_step: Steps summed before bootstrapping.
         rates: Store each observation with its rates since the previous one of the episode
             (``SACConfig.obs_rates``; :mod:`learner.features`): rows are the networks' input.
+        rate_entries: With ``rates``: which entries' rates (``features.rate_entries``).
 
     """
 
@@ -190,6 +191,7 @@ class ReplayBuffer:
         gamma: float = 0.99,
         n_step: int = 1,
         rates: bool = False,
+        rate_entries: np.ndarray = RATE_ENTRIES,
     ) -> None:
         if capacity <= 0:
             raise ValueError(f"capacity must be positive, got {capacity}")
@@ -202,7 +204,8 @@ class ReplayBuffer:
         self.act_dim = int(act_dim)
         self.gamma, self.n_step = float(gamma), int(n_step)
         self.rates = bool(rates)
-        self.input_dim = input_dim(self.obs_dim, self.rates)
+        self._rate_entries = np.asarray(rate_entries)
+        self.input_dim = input_dim(self.obs_dim, self.rates, self._rate_entries)
         """Width of the stored (and sampled) observations: the networks' input."""
         self._data = _empty_arrays(self.capacity, self.input_dim, self.act_dim)
         self._next = 0
@@ -251,7 +254,8 @@ class ReplayBuffer:
         sums, last, discounts = n_step_targets(rewards, terminated, self.gamma, self.n_step)
         tail = tail_value(terminated, open_at_end, self.gamma)
         if self.rates:  # obs[t - 1] comes before obs[t]; obs[t] before next_obs[t]
-            obs, next_obs = with_rates(obs, previous_observations(obs)), with_rates(next_obs, obs)
+            before, entries = previous_observations(obs), self._rate_entries
+            obs, next_obs = with_rates(obs, before, entries), with_rates(next_obs, obs, entries)
         rows = _ArrayBatch(
             obs=obs,
             actions=actions,
@@ -295,7 +299,8 @@ class ReplayBuffer:
         """
         obs, actions, rewards, next_obs = self._checked(obs, actions, rewards, next_obs)
         if self.rates:
-            obs, next_obs = with_rates(obs, previous), with_rates(next_obs, obs)
+            entries = self._rate_entries
+            obs, next_obs = with_rates(obs, previous, entries), with_rates(next_obs, obs, entries)
         dones = np.asarray(terminations).reshape(len(rewards)).astype(np.float32)
         rows = _ArrayBatch(
             obs=obs,

@@ -37,7 +37,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from learner.config import SACConfig, bf16_matmul_supported
-from learner.features import input_dim
+from learner.features import input_dim, rate_entries
 from learner.replay import Batch
 
 LOG_STD_MIN = -5.0
@@ -83,7 +83,8 @@ def make_actor(obs_dim: int, act_dim: int, config: SACConfig) -> Actor:
     Its input is :func:`learner.features.input_dim` wide: the observation, and its rates
     with ``config.obs_rates``.
     """
-    return Actor(input_dim(obs_dim, config.obs_rates), act_dim, config.hidden)
+    width = input_dim(obs_dim, config.obs_rates, rate_entries(config.rates_of))
+    return Actor(width, act_dim, config.hidden)
 
 
 def _uniform_(t: torch.Tensor, fan_in: int, generator: torch.Generator | None = None) -> None:
@@ -311,7 +312,7 @@ class SACAgent:
             torch.manual_seed(seed)  # on every device), global RNG left as it was
             self.actor = make_actor(obs_dim, act_dim, config).to(self.device)
             self.critic = EnsembleCritic(
-                input_dim(obs_dim, config.obs_rates) + act_dim,
+                input_dim(obs_dim, config.obs_rates, rate_entries(config.rates_of)) + act_dim,
                 config.hidden,
                 config.n_critics,
                 config.layer_norm,
@@ -527,7 +528,8 @@ class SACAgent:
         ours = (self.obs_dim, self.act_dim, *_shape_of(mine))
         if theirs != ours:
             raise ValueError(
-                f"state is for (obs_dim, act_dim, hidden, n_critics, layer_norm, obs_rates) = "
+                f"state is for (obs_dim, act_dim, hidden, n_critics, layer_norm, obs_rates, "
+                f"rates_of) = "
                 f"{theirs}, this agent has {ours}: build the agent with the checkpoint's config"
             )
         self.actor.load_state_dict(state["actor"])
@@ -578,7 +580,8 @@ def resolve_device(name: str) -> torch.device:
 def _shape_of(config: dict) -> tuple:
     """The config fields that decide the shapes of the weights."""
     shape = tuple(config.get(k) for k in ("hidden", "n_critics", "layer_norm"))
-    return (*shape, bool(config.get("obs_rates", False)))  # absent: saved before the option
+    rates = bool(config.get("obs_rates", False))  # absent: saved before the option
+    return (*shape, rates, config.get("rates_of", "door-palm") if rates else None)
 
 
 @contextlib.contextmanager

@@ -25,6 +25,7 @@ from learner.curriculum import Curriculum
 from learner.datasets import load_episodes, recorded_steps
 from learner.evaluate import evaluate
 from learner.explorer import CommandExplorer, Explorer
+from learner.features import rate_entries
 from learner.metrics import EVAL_FIELDS, LOSS_KEYS, EvalSummary, MetricsLog
 from learner.replay import DEMO_ACTORS, SELF_DEMO_ACTORS, EpisodeReplay, ReplayBuffer
 from learner.rng_state import rng_states, set_rng_states
@@ -115,7 +116,11 @@ class LearningParts:
         capacity = max(1, cfg.guide_episodes) * sim.EPISODE_STEPS
         self.offline = self.buffer(capacity + recorded_steps(cfg.offline_data))
         self.demos = ReplayBuffer(
-            self._demo_capacity(), sim.OBS_DIM, self.policy_dim, rates=self.sac_config.obs_rates
+            self._demo_capacity(),
+            sim.OBS_DIM,
+            self.policy_dim,
+            rates=self.sac_config.obs_rates,
+            rate_entries=rate_entries(self.sac_config.rates_of),
         )
         """Guide and human steps of successful episodes: BC warm start and the BC term (with
         ``--sac.bc-self`` also the explorer's, the newest kept)."""
@@ -166,6 +171,7 @@ class LearningParts:
             gamma=cfg.gamma,
             n_step=cfg.n_step,
             rates=cfg.obs_rates,
+            rate_entries=rate_entries(cfg.rates_of),
         )
 
     def _demo_capacity(self) -> int:

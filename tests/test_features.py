@@ -14,8 +14,10 @@ from learner.features import (
     DOOR_DT,
     RATE_ENTRIES,
     RATE_LIMIT,
+    RATE_SETS,
     input_dim,
     previous_observations,
+    rate_entries,
     with_rates,
 )
 from learner.replay import EpisodeReplay, ReplayBuffer, add_demo_steps
@@ -95,3 +97,31 @@ def test_train_with_rates_records_the_standard_door_and_reloads(tmp_path):
         want = explorer.policy.act(tr.obs, deterministic=True, previous=previous)
         np.testing.assert_allclose(tr.command, want, atol=1e-6)
         previous = tr.obs
+
+
+def test_the_door_rate_set_leaves_the_palm_rate_out_everywhere(tmp_path):
+    """``--sac.rates-of door``: latch and hinge rates only, for acting, replay and checkpoints."""
+    door = rate_entries("door")
+    assert door.tolist() == [OBS_LATCH, OBS_HINGE] == list(RATE_SETS["door"])
+    obs = np.zeros(sim.OBS_DIM, np.float32)
+    obs[OBS_HINGE], obs[29] = 0.03, 0.5
+    x = with_rates(obs, np.zeros_like(obs), door)
+    assert x.shape == (input_dim(sim.OBS_DIM, True, door),) == (sim.OBS_DIM + 2,)
+    assert x[sim.OBS_DIM + 1] == pytest.approx(0.03 / DOOR_DT)  # no palm rate among them
+    buffer = ReplayBuffer(10, sim.OBS_DIM, 6, rates=True, rate_entries=door)
+    assert buffer.input_dim == sim.OBS_DIM + 2
+    with pytest.raises(ValueError, match="rates_of must be"):
+        rate_entries("palm")
+    with pytest.raises(ValueError, match="rates_of must be door-palm or door"):
+        SACConfig(rates_of="palm")  # type: ignore[arg-type]
+
+    run = tmp_path / "door-rates"
+    assert launch.main(["train", "--run-dir", str(run), *TINY, "--steps", "200",
+                        "--sac.obs-rates", "--sac.rates-of", "door"]) == 0  # fmt: skip
+    explorer = load_explorer(run, obs_dim=sim.OBS_DIM, act_dim=sim.ACT_DIM)
+    assert explorer.policy.actor.obs_dim == sim.OBS_DIM + 2
+    result = EpisodeRunner(sim.make_door(), make_guide("scripted", sim.make_door()), explorer,
+                           explorer_deterministic=True).run_episode(seed=1, h=0)  # fmt: skip
+    assert result.steps == sim.EPISODE_STEPS
+    argv = ["train", "--run-dir", str(run), *TINY, "--steps", "400", "--resume", "--sac.obs-rates"]
+    assert launch.main(argv) == 2  # resuming with the other rate set is refused, not mixed
