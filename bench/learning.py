@@ -232,6 +232,7 @@ def _collect(cfg: LearningBench, guide: str, strategy: str, seed: int) -> dict[s
             "success_rate": float(r["success_rate"]),
             "normalized_score": float(r["normalized_score"]),
             "updates": int(r["updates"]),
+            "failed_at": r.get("failed_at") or "",  # "swing=1 open=7": where failures stopped
         }
         for r in evals
     ]

@@ -69,8 +69,10 @@ EVAL_FIELDS = (
     "mean_return",
     "median_steps_to_open",
     "wall_s",
+    "failed_at",
 )
-"""Columns of ``evals.csv``."""
+"""Columns of ``evals.csv`` (``failed_at``: the failures by where they stopped, e.g.
+``swing=1 open=7 hold=3``; see :func:`failures_by_phase`)."""
 
 LOSS_KEYS = ("critic_loss", "actor_loss", "alpha", "q_mean", "entropy", "bc_loss")
 """Learner statistics copied into each episode row."""
@@ -139,7 +141,7 @@ def describe_failures(failed_at: dict[str, int]) -> str:
     return "; ".join(f"{n} {FAILURE_LABELS.get(key, key)}" for key, n in failed_at.items())
 
 
-NOT_SCALARS = frozenset({"env_steps", "episode", "seed", "reason"})
+NOT_SCALARS = frozenset({"env_steps", "episode", "seed", "reason", "failed_at"})
 """Columns TensorBoard does not plot (the x axis, identifiers, text); every other one it does."""
 
 
@@ -159,6 +161,7 @@ class MetricsLog:
         self.evals_csv = self.directory / "evals.csv"
         for path, fields in ((self.episodes_csv, EPISODE_FIELDS), (self.evals_csv, EVAL_FIELDS)):
             _write_header(path, fields)  # both files exist from the start, rows or not
+            _add_new_columns(path, fields)  # a run logged before a column existed
         self._tb = _tensorboard_writer(self.directory / "tb") if tensorboard else None
 
     def log_episode(self, row: dict[str, Any]) -> None:
@@ -227,6 +230,24 @@ def _append(path: Path, fields: Sequence[str], row: dict[str, Any]) -> None:
             writer.writeheader()
         writer.writerow({k: _cell(row.get(k)) for k in fields})
         f.flush()
+
+
+def _add_new_columns(path: Path, fields: Sequence[str]) -> None:
+    """Rewrite a CSV whose header lacks some of ``fields`` (added since) with all of them.
+
+    Its rows keep their values; the new columns are empty in them.
+    """
+    with path.open(newline="") as f:
+        header = next(csv.reader(f), [])
+    if list(header) == list(fields) or not set(header) <= set(fields):
+        return
+    rows = read_csv(path)
+    atomic_write(path, functools.partial(_write_rows, fields=fields, rows=rows))
+
+
+def format_failures(failed_at: dict[str, int]) -> str:
+    """``failed_at`` as one CSV cell: ``swing=1 open=7 hold=3`` (empty: no failure)."""
+    return " ".join(f"{key}={n}" for key, n in failed_at.items())
 
 
 def _write_header(path: Path, fields: Sequence[str]) -> None:

@@ -26,7 +26,7 @@ from learner.datasets import load_episodes, recorded_steps
 from learner.evaluate import evaluate
 from learner.explorer import CommandExplorer, Explorer
 from learner.features import rate_entries
-from learner.metrics import EVAL_FIELDS, LOSS_KEYS, EvalSummary, MetricsLog
+from learner.metrics import EVAL_FIELDS, LOSS_KEYS, EvalSummary, MetricsLog, format_failures
 from learner.replay import DEMO_ACTORS, SELF_DEMO_ACTORS, EpisodeReplay, ReplayBuffer
 from learner.rng_state import rng_states, set_rng_states
 from learner.run_dir import config_to_dict
@@ -291,6 +291,7 @@ class LearningParts:
                 "weight_version": self._eval_explorer.version,
                 "wall_s": wall_s,
                 **{k: v for k, v in summary.as_dict().items() if k in EVAL_FIELDS},
+                "failed_at": format_failures(summary.failed_at),
             }
         )
         return summary

@@ -8,7 +8,14 @@ from episode.milestones import HELD, MILESTONES, MilestoneTracker, reached, stuc
 from episode.runner import EpisodeRunner
 from episode.types import EpisodeResult
 from guides.registry import make_guide
-from learner.metrics import describe_failures, summarize
+from learner.metrics import (
+    EVAL_FIELDS,
+    MetricsLog,
+    describe_failures,
+    format_failures,
+    read_csv,
+    summarize,
+)
 from sim.door import OBS_HINGE, OBS_LATCH, OBS_PALM_TO_HANDLE, SUCCESS_HINGE_ANGLE
 
 
@@ -103,3 +110,15 @@ def test_an_evaluation_counts_its_failures_by_where_they_stopped():
     line = describe_failures(failed_at)
     assert line.startswith("1 turned the lever, never unlatched; 2 swung the door, never opened")
     assert describe_failures(summarize(results[:1], horizon=0).failed_at) == "none"
+
+
+def test_an_evals_csv_from_before_a_column_gets_it_and_keeps_its_rows(tmp_path):
+    old = [f for f in EVAL_FIELDS if f != "failed_at"]
+    path = tmp_path / "evals.csv"
+    path.write_text(",".join(old) + "\n" + ",".join("1" for _ in old) + "\n")
+    log = MetricsLog(tmp_path, tensorboard=False)
+    log.log_eval({"env_steps": 2, "success_rate": 0.5, "failed_at": format_failures({"swing": 3})})
+    rows = read_csv(path)
+    assert list(rows[0]) == list(EVAL_FIELDS)
+    assert rows[0]["success_rate"] == "1" and rows[0]["failed_at"] == ""  # kept; new column empty
+    assert rows[1]["env_steps"] == "2" and rows[1]["failed_at"] == "swing=3"

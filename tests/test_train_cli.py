@@ -79,6 +79,9 @@ def test_train_writes_config_metrics_recordings_checkpoint_plots(tiny_run):
     assert [int(r["env_steps"]) for r in evals] == [0, 400, 600]
     assert all(r["horizon"] == "0" for r in evals)
     assert int(evals[-1]["updates"]) > 0  # the learner trained
+    for r in evals:  # where the failed evaluation episodes stopped, e.g. "reach=1 turn=1"
+        counts = [int(part.split("=")[1]) for part in r["failed_at"].split()]
+        assert sum(counts) == round((1 - float(r["success_rate"])) * int(r["episodes"])), r
 
     # H1 is the guide episodes' mean steps to success, and the first training episode uses it.
     guide = list(iter_episodes(tiny_run / GUIDE_DATASET))
