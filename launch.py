@@ -32,7 +32,7 @@ import tyro
 
 from app.config import AppConfig, ReplayConfig
 from guides.registry import GuideSpec, parse_spec
-from learner.config import CollectConfig, EvalConfig, TrainConfig
+from learner.config import CollectConfig, EvalConfig, TrainConfig, saved_sac_settings
 from recordings.config import RecordingsConfig
 from sim.errors import UserError
 
@@ -102,6 +102,8 @@ def expand_config(argv: list[str]) -> list[str]:
     if not isinstance(settings, dict):
         print(f"error: --config {path} holds no train settings (a JSON object)", file=sys.stderr)
         raise SystemExit(2)
+    if isinstance(settings.get("sac"), dict):  # a run from before an option: as it was made
+        settings = {**settings, "sac": saved_sac_settings(settings["sac"])}
     options = _as_options({k: v for k, v in settings.items() if k not in CONFIG_SKIPPED})
     return ["train", *options, *argv[1:i], *argv[i + 2 :]]
 

@@ -237,6 +237,7 @@ def load_explorer(
     A Command-space checkpoint (``explorer_space: command``) comes back as a
     :class:`~learner.explorer.CommandExplorer` with its own mapper.
     """
+    from learner.config import saved_sac_settings
     from learner.explorer import Explorer
     from learner.sac import SACConfig
 
@@ -244,7 +245,9 @@ def load_explorer(
     try:
         space = str(ckpt.get("explorer_space", "joint"))
         policy_dim = int(ckpt.get("policy_act_dim", act_dim))
-        explorer = Explorer(obs_dim, policy_dim, SACConfig(**ckpt["sac_config"]), seed=seed)
+        explorer = Explorer(
+            obs_dim, policy_dim, SACConfig(**saved_sac_settings(ckpt["sac_config"])), seed=seed
+        )
         explorer.load(int(ckpt.get("weight_version", 1)), ckpt["actor"])
         if space == "command":
             return command_explorer(explorer)

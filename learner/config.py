@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 
 @dataclass(frozen=True)
@@ -32,11 +32,13 @@ class SACConfig:
     """Q-networks in the critic ensemble (RLPD uses 10 with ``target_critics=2``)."""
     layer_norm: bool = True
     """LayerNorm after each hidden layer of the critics (RLPD)."""
-    obs_rates: bool = False
-    """The actor and critics also see the rates of change of the latch, the hinge and the palm
-    since the previous observation (``learner/features.py``): the door's observation has no
-    velocities, so whether a released door swings on to open or back is not in it."""
-    rates_of: Literal["door-palm", "door"] = "door-palm"
+    obs_rates: bool = True
+    """The actor and critics also see rates of change since the previous observation
+    (``learner/features.py``): the door's observation has no velocities, so whether a released
+    door swings on to open or back is not in it. Measured (scripted:0.5, seeds 0, 1, 2,
+    explorer alone at 50k, the same day): 100, 94, 92 % with the door's rates, 88, 74, 94 %
+    without (an earlier sample without: 94, 94, 98 %)."""
+    rates_of: Literal["door-palm", "door"] = "door"
     """With ``obs_rates``: whose rates: the latch, hinge and palm (door-palm), or the latch and
     hinge only (door: the door's motion, which the release needs, without the palm's, which
     repeats the previous palm Command; ``learner/features.py`` has the BC starts measured)."""
@@ -176,6 +178,19 @@ class SACConfig:
                 "bf16_matmul=True needs a CPU with bfloat16 support (AVX512-BF16 or AMX) and "
                 "torch built with oneDNN; this one has neither: set bf16_matmul=False"
             )
+
+
+def saved_sac_settings(sac: dict[str, Any]) -> dict[str, Any]:
+    """A saved ``sac`` block with the options it predates filled in as they behaved then.
+
+    Runs and checkpoints saved before ``obs_rates`` existed had no rates; those saved before
+    ``rates_of`` existed saw the palm's rates too (``door-palm``). Other absent options take
+    their defaults (each new option's default keeps the behaviour from before it).
+    """
+    out = dict(sac)
+    out.setdefault("obs_rates", False)
+    out.setdefault("rates_of", "door-palm" if out["obs_rates"] else SACConfig.rates_of)
+    return out
 
 
 def bf16_matmul_supported() -> bool:

@@ -36,7 +36,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from learner.config import SACConfig, bf16_matmul_supported
+from learner.config import SACConfig, bf16_matmul_supported, saved_sac_settings
 from learner.features import input_dim, rate_entries
 from learner.replay import Batch
 
@@ -580,8 +580,8 @@ def resolve_device(name: str) -> torch.device:
 def _shape_of(config: dict) -> tuple:
     """The config fields that decide the shapes of the weights."""
     shape = tuple(config.get(k) for k in ("hidden", "n_critics", "layer_norm"))
-    rates = bool(config.get("obs_rates", False))  # absent: saved before the option
-    return (*shape, rates, config.get("rates_of", "door-palm") if rates else None)
+    saved = saved_sac_settings(config)  # options it predates: as they behaved then
+    return (*shape, saved["obs_rates"], saved["rates_of"] if saved["obs_rates"] else None)
 
 
 @contextlib.contextmanager

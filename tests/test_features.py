@@ -8,7 +8,7 @@ import sim
 from episode.runner import EpisodeRunner
 from guides.registry import make_guide
 from learner.checkpoint import load_explorer
-from learner.config import SACConfig
+from learner.config import SACConfig, saved_sac_settings
 from learner.explorer import Explorer
 from learner.features import (
     DOOR_DT,
@@ -123,5 +123,22 @@ def test_the_door_rate_set_leaves_the_palm_rate_out_everywhere(tmp_path):
     result = EpisodeRunner(sim.make_door(), make_guide("scripted", sim.make_door()), explorer,
                            explorer_deterministic=True).run_episode(seed=1, h=0)  # fmt: skip
     assert result.steps == sim.EPISODE_STEPS
-    argv = ["train", "--run-dir", str(run), *TINY, "--steps", "400", "--resume", "--sac.obs-rates"]
+    argv = ["train", "--run-dir", str(run), *TINY, "--steps", "400", "--resume",
+            "--sac.rates-of", "door-palm"]  # fmt: skip
     assert launch.main(argv) == 2  # resuming with the other rate set is refused, not mixed
+
+
+def test_runs_and_checkpoints_from_before_the_rate_options_keep_what_they_saw():
+    """Rates are on by default now (the door's); older saved settings keep their inputs."""
+    assert SACConfig().obs_rates and SACConfig().rates_of == "door"
+    before_rates = {"hidden": 32}  # saved before obs_rates existed: no rates
+    assert saved_sac_settings(before_rates)["obs_rates"] is False
+    before_rates_of = {"hidden": 32, "obs_rates": True}  # saw the palm's rates too
+    assert saved_sac_settings(before_rates_of)["rates_of"] == "door-palm"
+    assert saved_sac_settings({"obs_rates": False})["rates_of"] == SACConfig.rates_of
+    agent_config = SACConfig(hidden=16, rates_of="door-palm")
+    explorer = Explorer(
+        sim.OBS_DIM, 6, SACConfig(**saved_sac_settings(before_rates_of | {"hidden": 16}))
+    )
+    assert explorer.actor.obs_dim == input_dim(sim.OBS_DIM, True) == sim.OBS_DIM + 5
+    assert Explorer(sim.OBS_DIM, 6, agent_config).actor.obs_dim == explorer.actor.obs_dim

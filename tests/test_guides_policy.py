@@ -42,10 +42,13 @@ def test_policy_guide_acts_like_the_checkpoint_explorer(run_dir: Path) -> None:
     explorer = load_explorer(ckpt, obs_dim=sim.OBS_DIM, act_dim=sim.ACT_DIM)
     obs, _ = env.reset(seed=1)
     guide.reset(obs)
+    previous = None  # the guide keeps the episode's previous observation (the rates' input)
     for _ in range(10):
         a = guide.act(obs)
         assert a.shape == (28,) and a.dtype == np.float32
-        np.testing.assert_allclose(a, explorer.act(obs, deterministic=True), atol=1e-6)
+        want = explorer.act(obs, deterministic=True, previous=previous)
+        np.testing.assert_allclose(a, want, atol=1e-6)
+        previous = obs
         obs, *_ = env.step(a)
     assert guide.weight_version >= 1
 

@@ -10,7 +10,7 @@ from learner.sac import SACAgent, SACConfig
 from learner.thread import LearnerConfig, LearnerError, LearnerStats, LearnerThread, WeightSlot
 
 OBS, ACT = 5, 3
-CFG = SACConfig(hidden=16, batch_size=16)
+CFG = SACConfig(hidden=16, batch_size=16, obs_rates=False)  # toy observations: no door rates
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -162,7 +162,9 @@ def test_thread_exception_reaches_the_main_thread_with_its_traceback():
 
 def test_learner_with_demos_trains_the_bc_term_until_it_fades():
     demos = filled(40)
-    agent = SACAgent(OBS, ACT, SACConfig(hidden=16, batch_size=16, bc_decay_updates=30))
+    agent = SACAgent(
+        OBS, ACT, SACConfig(hidden=16, batch_size=16, bc_decay_updates=30, obs_rates=False)
+    )
     slot = WeightSlot()
     thread = LearnerThread(
         agent, filled(60), None, slot, LearnerConfig(warmup_steps=0), demos=demos
@@ -214,8 +216,9 @@ def test_explorer_sync_takes_newer_weights_only():
 
 
 def test_explorer_actions_match_the_torch_actor():
-    explorer = Explorer(39, 28, SACConfig(), seed=0)
-    agent = SACAgent(39, 28, SACConfig(), seed=0)  # same seed: same initial actor
+    config = SACConfig(obs_rates=False)  # with rates: tests/test_features.py
+    explorer = Explorer(39, 28, config, seed=0)
+    agent = SACAgent(39, 28, config, seed=0)  # same seed: same initial actor
     obs = np.random.default_rng(0).standard_normal((8, 39))
     with torch.no_grad():
         mean, _ = agent.actor(torch.as_tensor(obs, dtype=torch.float32))

@@ -26,7 +26,7 @@ from learner.sac import (
     td_target,
 )
 
-SMALL = SACConfig(hidden=32, batch_size=32)
+SMALL = SACConfig(obs_rates=False, hidden=32, batch_size=32)
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -121,7 +121,7 @@ def test_q_filter_keeps_the_demo_rows_whose_pessimistic_value_beats_the_actors()
 
 def test_q_filtered_bc_term_ignores_demos_the_critic_rates_below_the_actor():
     """Demos whose value the critics rate under the actor's own action do not pull the actor."""
-    cfg = SACConfig(hidden=16, batch_size=8, bc_q_filter=True, bc_q_filter_after=3)
+    cfg = SACConfig(obs_rates=False, hidden=16, batch_size=8, bc_q_filter=True, bc_q_filter_after=3)
     agent = SACAgent(3, 2, cfg, seed=0)
     demos = random_batch(8, 3, 2, seed=7)
     with torch.no_grad():
@@ -146,7 +146,9 @@ def test_bc_schedule_fades_linearly_to_zero_and_zero_decay_is_constant():
     assert bc_schedule(0.4, 100, 100) == 0.0
     assert bc_schedule(0.4, 100, 10_000) == 0.0  # never negative
     assert bc_schedule(0.4, 0, 10_000) == pytest.approx(0.4)
-    agent = SACAgent(3, 2, SACConfig(hidden=16, batch_size=8, bc_weight=0.4, bc_decay_updates=4))
+    agent = SACAgent(
+        3, 2, SACConfig(obs_rates=False, hidden=16, batch_size=8, bc_weight=0.4, bc_decay_updates=4)
+    )
     weights = []
     for s in range(5):
         weights.append(agent.bc_weight_now)
@@ -169,7 +171,7 @@ def test_bc_term_pulls_the_actor_towards_the_demonstrations():
     )
 
     def train(with_demos: bool) -> float:
-        cfg = SACConfig(hidden=32, batch_size=64, actor_lr=3e-3, bc_weight=2.5)
+        cfg = SACConfig(obs_rates=False, hidden=32, batch_size=64, actor_lr=3e-3, bc_weight=2.5)
         agent = SACAgent(4, 2, cfg, seed=0)
         for s in range(40):
             stats = agent.update(random_batch(64, 4, 2, seed=s), demos if with_demos else None)
@@ -289,7 +291,7 @@ def test_ensemble_q_is_a_pure_function_of_its_weights():
 
 # -- the agent ---------------------------------------------------------------------------
 def test_update_changes_critic_actor_alpha_and_moves_targets_by_tau():
-    agent = SACAgent(6, 2, SACConfig(hidden=32, batch_size=16, tau=0.5), seed=0)
+    agent = SACAgent(6, 2, SACConfig(obs_rates=False, hidden=32, batch_size=16, tau=0.5), seed=0)
     batch = random_batch(16, 6, 2)
     before = {
         "critic": agent.critic.w2.detach().clone(),
@@ -311,7 +313,7 @@ def test_update_changes_critic_actor_alpha_and_moves_targets_by_tau():
 
 
 def test_actor_every_k_updates_the_actor_on_every_kth_update_only():
-    agent = SACAgent(4, 2, SACConfig(hidden=16, batch_size=8, actor_every=3))
+    agent = SACAgent(4, 2, SACConfig(obs_rates=False, hidden=16, batch_size=8, actor_every=3))
     changed = []
     for s in range(6):
         before = agent.actor.head.weight.detach().clone()
@@ -323,7 +325,9 @@ def test_actor_every_k_updates_the_actor_on_every_kth_update_only():
 
 
 def test_target_subset_ensemble_runs():
-    cfg = SACConfig(hidden=16, batch_size=8, n_critics=5, target_critics=2, actor_q="mean")
+    cfg = SACConfig(
+        obs_rates=False, hidden=16, batch_size=8, n_critics=5, target_critics=2, actor_q="mean"
+    )
     agent = SACAgent(4, 2, cfg)
     stats = agent.update(random_batch(8, 4, 2))
     assert math.isfinite(stats["critic_loss"])
@@ -348,6 +352,7 @@ def test_config_rejects_bad_values():
 def test_config_defaults_are_the_measured_ones():
     cfg = SACConfig()
     assert (cfg.hidden, cfg.init_alpha, cfg.n_step) == (128, 0.01, 5)
+    assert cfg.obs_rates and cfg.rates_of == "door"  # the door's rates (learner/features.py)
     assert cfg.mc_lower_bound and not cfg.backup_entropy and cfg.bc_weight > 0
 
 
@@ -363,6 +368,7 @@ def test_agent_learns_a_one_step_bandit(bf16):
         "actor_lr": 1e-3,
         "critic_lr": 1e-3,
         "bf16_matmul": bf16,
+        "obs_rates": False,  # a 1-D toy observation: no door rates
     }
     if bf16 and not bf16_matmul_supported():
         with pytest.raises(ValueError, match="bf16_matmul"):
@@ -394,7 +400,7 @@ def test_agent_learns_a_one_step_bandit(bf16):
 
 
 def test_state_dict_round_trip_restores_outputs_and_optimizers():
-    cfg = SACConfig(hidden=32, batch_size=16)
+    cfg = SACConfig(obs_rates=False, hidden=32, batch_size=16)
     a = SACAgent(6, 2, cfg, seed=0)
     for s in range(3):
         a.update(random_batch(16, 6, 2, seed=s))
@@ -415,7 +421,9 @@ def test_state_dict_round_trip_restores_outputs_and_optimizers():
     with pytest.raises(ValueError, match="obs_dim, act_dim"):
         SACAgent(5, 2, cfg).load_state_dict(state)
     with pytest.raises(ValueError, match="checkpoint's config"):
-        SACAgent(6, 2, SACConfig(hidden=32, batch_size=16, n_critics=3)).load_state_dict(state)
+        SACAgent(
+            6, 2, SACConfig(obs_rates=False, hidden=32, batch_size=16, n_critics=3)
+        ).load_state_dict(state)
 
 
 def test_state_dict_is_a_copy():
@@ -463,7 +471,7 @@ def test_bc_pretrain_moves_the_actor_towards_the_data(loss):
     obs = obs / np.array([100.0, 0.01, 1.0, 5.0], np.float32)
     buf = ReplayBuffer(1000, 4, 3)
     buf.add_arrays(obs, actions, np.zeros(1000), obs, np.zeros(1000, bool))
-    agent = SACAgent(4, 3, SACConfig(hidden=64, batch_size=128), seed=0)
+    agent = SACAgent(4, 3, SACConfig(obs_rates=False, hidden=64, batch_size=128), seed=0)
     out = bc_pretrain(agent, buf, 300, np.random.default_rng(0), loss=loss, lr=3e-3)
     assert out["loss_end"] < out["loss_start"]
     with torch.no_grad():
@@ -477,7 +485,7 @@ def test_the_agent_lives_on_the_device_it_is_given():
 
     auto = resolve_device("auto")
     assert auto.type == ("cuda" if torch.cuda.is_available() else "cpu")
-    agent = SACAgent(6, 2, SACConfig(hidden=16, batch_size=8), device=auto)
+    agent = SACAgent(6, 2, SACConfig(obs_rates=False, hidden=16, batch_size=8), device=auto)
     assert all(p.device.type == auto.type for p in agent.critic.parameters())
     agent.update(random_batch(8, 6, 2))
     assert all(v.device.type == "cpu" for v in agent.actor_state_dict().values())
@@ -486,7 +494,7 @@ def test_the_agent_lives_on_the_device_it_is_given():
 
 
 def test_the_averaged_actor_acts_and_trails_the_actor():
-    cfg = SACConfig(hidden=16, actor_average=0.1)
+    cfg = SACConfig(obs_rates=False, hidden=16, actor_average=0.1)
     agent = SACAgent(5, 2, cfg, seed=0)
     agent.restart_average()
     assert agent.actor_avg is not None
@@ -513,7 +521,7 @@ def test_the_averaged_actor_acts_and_trails_the_actor():
 
 @pytest.mark.parametrize("target", [False, True])
 def test_the_acting_state_chooses_with_the_online_or_the_target_critics(target):
-    cfg = SACConfig(hidden=16, batch_size=16, tau=0.1, select_with_target=target)
+    cfg = SACConfig(obs_rates=False, hidden=16, batch_size=16, tau=0.1, select_with_target=target)
     agent = SACAgent(5, 2, cfg, seed=0)
     agent.set_reference()
     for s in range(3):

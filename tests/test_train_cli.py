@@ -23,7 +23,13 @@ from learner.checkpoint import (
 )
 from learner.config import TrainConfig
 from learner.metrics import read_csv
-from learner.run_dir import GUIDE_DATASET, TRAIN_DATASET, check_same_settings, config_to_dict
+from learner.run_dir import (
+    GUIDE_DATASET,
+    TRAIN_DATASET,
+    check_same_settings,
+    config_to_dict,
+    read_config,
+)
 from learner.sac import SACConfig
 from learner.thread import LearnerConfig
 from recordings.reader import iter_episodes, load_transitions
@@ -414,3 +420,17 @@ def test_resuming_a_run_from_before_an_option_accepts_its_default(tmp_path):
     moved = dataclasses.replace(cfg, curriculum=dataclasses.replace(cfg.curriculum, retry_from=80))
     with pytest.raises(UserError, match=r"curriculum.retry_from: the run has none .*now 80"):
         check_same_settings(moved, saved)
+
+
+def test_a_run_from_before_rates_resumes_without_them_and_says_how(tmp_path):
+    """Rates became the default after such runs: resuming one names the option that keeps it."""
+    saved = config_to_dict(TrainConfig(run_dir=tmp_path))
+    del saved["sac"]["obs_rates"], saved["sac"]["rates_of"]  # written before either existed
+    (tmp_path / "config.json").write_text(json.dumps({"train": saved}))
+    before = read_config(tmp_path / "config.json")
+    with pytest.raises(
+        UserError, match=r"sac.obs_rates: the run has False, now True .*--sac.no-obs-rates"
+    ):
+        check_same_settings(TrainConfig(run_dir=tmp_path), before)
+    without = TrainConfig(run_dir=tmp_path, sac=SACConfig(obs_rates=False))
+    check_same_settings(without, before)  # what the run was made with: it goes on
