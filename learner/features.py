@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from learner.config import SACConfig
 from sim.door import OBS_HINGE, OBS_LATCH, OBS_PALM
 
 RATE_SETS: dict[str, tuple[int, ...]] = {
@@ -50,6 +51,11 @@ def rate_entries(rates_of: str) -> np.ndarray:
 def input_dim(obs_dim: int, rates: bool, entries: np.ndarray = RATE_ENTRIES) -> int:
     """Width of the networks' input for an ``obs_dim`` observation, with or without rates."""
     return obs_dim + len(entries) if rates else obs_dim
+
+
+def network_input_dim(obs_dim: int, config: SACConfig) -> int:
+    """Width of the actor's and critics' input under ``config`` (its rates and their set)."""
+    return input_dim(obs_dim, config.obs_rates, rate_entries(config.rates_of))
 
 
 def with_rates(

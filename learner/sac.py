@@ -37,7 +37,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from learner.config import SACConfig, bf16_matmul_supported, saved_sac_settings
-from learner.features import input_dim, rate_entries
+from learner.features import network_input_dim
 from learner.replay import Batch
 
 LOG_STD_MIN = -5.0
@@ -80,11 +80,10 @@ class Actor(nn.Module):
 def make_actor(obs_dim: int, act_dim: int, config: SACConfig) -> Actor:
     """Build the actor network that ``SACAgent`` trains and ``Explorer`` runs.
 
-    Its input is :func:`learner.features.input_dim` wide: the observation, and its rates
+    Its input is :func:`learner.features.network_input_dim` wide: the observation, and its rates
     with ``config.obs_rates``.
     """
-    width = input_dim(obs_dim, config.obs_rates, rate_entries(config.rates_of))
-    return Actor(width, act_dim, config.hidden)
+    return Actor(network_input_dim(obs_dim, config), act_dim, config.hidden)
 
 
 def _uniform_(t: torch.Tensor, fan_in: int, generator: torch.Generator | None = None) -> None:
@@ -312,7 +311,7 @@ class SACAgent:
             torch.manual_seed(seed)  # on every device), global RNG left as it was
             self.actor = make_actor(obs_dim, act_dim, config).to(self.device)
             self.critic = EnsembleCritic(
-                input_dim(obs_dim, config.obs_rates, rate_entries(config.rates_of)) + act_dim,
+                network_input_dim(obs_dim, config) + act_dim,
                 config.hidden,
                 config.n_critics,
                 config.layer_norm,
