@@ -238,17 +238,18 @@ class EpisodeController:
 
     def step_once(self) -> None:
         """Take one env step (the human's action if they took over)."""
-        human_action = None
+        human_action = human_command = None
         if self.window.human_in_control:
             obs = self.runner.obs
             if not self._human_mapper_live:
                 self.human.reset(obs)  # take over from where the hand is
                 self._human_mapper_live = True
             human_action = self.human.act(obs)  # the person's Command, through the assist
+            human_command = self.human.command_vector
         elif self.runner.guide is not self.human or self.runner.next_actor is not Actor.GUIDE:
             self._human_mapper_live = False
         try:
-            self.learning.step(human_action)
+            self.learning.step(human_action, human_command)
         except RecordingError as e:  # raised as the episode ended: the step itself was taken
             self.recording_failed(str(e))
         self._mark_dirty()

@@ -291,6 +291,11 @@ class VirtualHuman:
         self.pump()
         return self.guide.act(obs)
 
+    @property
+    def command_vector(self) -> np.ndarray:
+        """The Command of the last ``act`` as a 6-D vector (the human guide's, assist included)."""
+        return self.guide.command_vector
+
     def pump(self) -> int:
         """Pull every queued pygame event and forward it to the device (as the app does)."""
         events = pygame.event.get()
@@ -389,7 +394,8 @@ def run_virtual_human_episodes(
         for i in bar:
             runner.reset(seed + i, EPISODE_STEPS)
             while not runner.done:
-                runner.step(human_action=human.act(runner.obs))
+                action = human.act(runner.obs)
+                runner.step(action, human.command_vector)
             results.append(runner.result())
             bar.set_postfix(success=f"{sum(r.success for r in results)}/{len(results)}")
     finally:

@@ -200,12 +200,22 @@ class EpisodeRunner:
             )
         return self._obs
 
-    def step(self, human_action: np.ndarray | None = None) -> Transition:
-        """Take one step; ``human_action`` given makes it a HUMAN intervention step."""
+    def step(
+        self, human_action: np.ndarray | None = None, human_command: np.ndarray | None = None
+    ) -> Transition:
+        """Take one step; ``human_action`` given makes it a HUMAN intervention step.
+
+        Args:
+            human_action: The person's 28-D action (None: the guide or the explorer acts).
+            human_command: The person's Command vector behind ``human_action`` (6-D,
+                :func:`teleop.command_space.encode`), recorded with the step; None labels it
+                (with a ``command_labeler``) or records none.
+
+        """
         if self._done:
             raise RuntimeError("EpisodeRunner.step() called with no episode running: reset() first")
         obs = self.obs
-        actor, raw, command = self._choose(obs, human_action)
+        actor, raw, command = self._choose(obs, human_action, human_command)
         action = self.sanitizer(raw)
         next_obs, reward, terminated, truncated, info = self.env.step(action)
         next_obs = np.asarray(next_obs, dtype=np.float32)
@@ -299,11 +309,12 @@ class EpisodeRunner:
 
     # -- internals ---------------------------------------------------------------------------
     def _choose(
-        self, obs: np.ndarray, human_action: np.ndarray | None
+        self, obs: np.ndarray, human_action: np.ndarray | None, human_command: np.ndarray | None
     ) -> tuple[Actor, Any, np.ndarray | None]:
         """Who acts, their raw action, and the Command they issued (if they say)."""
         if human_action is not None:
-            return Actor.HUMAN, human_action, None
+            command = None if human_command is None else np.asarray(human_command, np.float32)
+            return Actor.HUMAN, human_action, command
         if self.next_actor is Actor.GUIDE:
             return Actor.GUIDE, self._guide_act(obs), _command_vector(self.guide)
         explorer = self.explorer

@@ -236,13 +236,19 @@ class LearningSession:
         self._open = True
         return seed, int(h)
 
-    def step(self, human_action: np.ndarray | None = None) -> Transition:
-        """One env step (an intervention when ``human_action`` is given); observers see it."""
+    def step(
+        self, human_action: np.ndarray | None = None, human_command: np.ndarray | None = None
+    ) -> Transition:
+        """One env step (an intervention when ``human_action`` is given); observers see it.
+
+        ``human_command`` is the person's Command vector behind ``human_action``, recorded
+        with the step (``EpisodeRunner.step``).
+        """
         if self.options.paced and self.parts.thread is not None:
             self.parts.thread.wait_for_budget()
         t = self.runner.t
         try:
-            tr = self.runner.step(human_action)
+            tr = self.runner.step(human_action, human_command)
             self.starts.observe(self.env, tr.next_obs)
         finally:
             if self.runner.t > t:  # a recorder error at the episode's end: the step was taken

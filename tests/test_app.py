@@ -170,6 +170,8 @@ def test_handover_at_h_and_an_override_is_an_intervention(surface, tmp_path):
     assert ep.h == 30 and ep.guide_kind == "scripted"
     np.testing.assert_array_equal(ep.actor, app.episodes.track.actors[:t])
     assert int(np.sum(ep.actor == int(Actor.HUMAN))) == 10
+    took_over = ep.commands[ep.actor == int(Actor.HUMAN)]
+    np.testing.assert_array_equal(took_over[:, :5], 0.0)  # the person's Command (no key held)
 
 
 def test_gamepad_plug_and_unplug_mid_episode_pauses_never_crashes(surface, tmp_path):

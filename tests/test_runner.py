@@ -303,6 +303,19 @@ def test_a_command_guides_commands_are_recorded_and_a_28d_guides_labelled(env, t
     np.testing.assert_array_equal(episode.commands, np.stack([t.command for t in trs]))
 
 
+def test_an_intervention_records_the_persons_command_over_a_label(env):
+    labeler = CommandLabeler.for_env(env)
+    runner = EpisodeRunner(env, ConstGuide(), None, command_labeler=labeler)
+    runner.reset(seed=0, h=200)
+    human = np.full(sim.ACT_DIM, HUMAN_A, np.float32)
+    said = np.array([0.5, 0.0, -0.25, 1.0, 0.0, 1.0], np.float64)
+    tr = runner.step(human, said)
+    assert tr.actor == Actor.HUMAN and tr.command.dtype == np.float32
+    np.testing.assert_array_equal(tr.command, said.astype(np.float32))
+    unsaid = runner.step(human)  # no Command given: labelled like a 28-D guide's step
+    np.testing.assert_array_equal(unsaid.command, labeler(unsaid.obs, human, unsaid.next_obs))
+
+
 def test_a_command_explorer_continues_the_guides_mapper_and_records_its_commands(env):
     guide = make_guide("scripted", env, seed=0)
     policy = Explorer(sim.OBS_DIM, COMMAND_DIM, SACConfig(hidden=16), seed=0)

@@ -104,6 +104,18 @@ def test_demos_are_recorded_as_human_steps(demos: tuple[Path, object]) -> None:
     assert len(opened) == sum(step is not None for step in summary.first_success_steps)
 
 
+def test_demos_carry_the_persons_commands(demos: tuple[Path, object]) -> None:
+    """Each step stores the Command the person issued (not a label guessed from the joints)."""
+    out, _ = demos
+    for ep in iter_episodes(out):
+        commands = ep.commands
+        assert commands is not None and commands.shape == (sim.EPISODE_STEPS, 6)
+        assert np.isfinite(commands).all() and np.abs(commands).max() <= 1.0
+        grasp = commands[:, 5]
+        assert grasp.min() < -0.9 and grasp.max() > 0.9  # the hand opens, closes on the lever
+        assert np.abs(commands[:, :3]).max() > 0.1  # and the palm moves
+
+
 def test_the_same_person_on_a_gamepad_drives_through_pad_events() -> None:
     """The person's keys become real JOY* events of a stand-in pad; the pad device reads them."""
     env = sim.make_door()
