@@ -155,6 +155,7 @@ def train_bc_policy(
     batch_size: int = 256,
     lr: float = 1e-3,
     weight_decay: float = 1e-5,
+    obs_noise: float = 0.0,
     seed: int = 0,
     progress: bool = False,
     should_stop: Callable[[], bool] | None = None,
@@ -169,7 +170,12 @@ def train_bc_policy(
         batch_size: Pairs per step (sampled with replacement).
         lr: Adam learning rate (cosine-decayed to 0 over ``steps``).
         weight_decay: AdamW weight decay.
-        seed: Seed for the init and the sampling.
+        obs_noise: Gaussian noise added to each sampled observation, in units of each
+            entry's standard deviation over the data (of 1.0 for an entry the data never
+            varies, so the policy learns not to lean on it); 0: none. With a few
+            demonstrations the policy otherwise fits the exact states it saw and is lost a
+            little away from them.
+        seed: Seed for the init, the sampling and the noise.
         progress: Show a tqdm progress bar.
         should_stop: Checked before each step: True ends the fit early (a thread that must
             stop, e.g. at exit, leaves torch within one step).
@@ -180,6 +186,8 @@ def train_bc_policy(
     obs, actions = _check_data(obs, actions)
     if steps < 1 or batch_size < 1:
         raise ValueError(f"steps and batch_size must be >= 1, got {steps}, {batch_size}")
+    if not (np.isfinite(obs_noise) and obs_noise >= 0):
+        raise ValueError(f"obs_noise must be a number >= 0, got {obs_noise!r}")
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         policy = BCPolicy(obs.shape[1], actions.shape[1], hidden)
@@ -190,12 +198,17 @@ def train_bc_policy(
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
     obs_t, act_t = torch.from_numpy(obs), torch.from_numpy(actions)
     rng = np.random.default_rng(seed)
+    noise = torch.Generator().manual_seed(seed)
+    noise_scale = obs_noise * policy.obs_std  # an entry constant in the demos gets 1.0 units
     policy.train()
     for _ in tqdm(range(steps), desc="behaviour cloning", disable=not progress):
         if should_stop is not None and should_stop():
             break
         idx = torch.from_numpy(rng.integers(0, len(obs), size=batch_size))
-        loss = F.mse_loss(policy(obs_t[idx]), act_t[idx])
+        x = obs_t[idx]
+        if obs_noise > 0:
+            x = x + noise_scale * torch.randn(x.shape, generator=noise)
+        loss = F.mse_loss(policy(x), act_t[idx])
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,8 @@ from guides.registry import make_guide
 from guides.scripted import ScriptedGuide
 from recordings.reader import load_transitions
 from recordings.writer import DatasetWriter
+from teleop.command_space import COMMAND_DIM, CommandController
+from teleop.mapper import CommandMapper
 
 FAST = ImitationConfig(steps=150, hidden=32, batch_size=64, eval_episodes=1)
 
@@ -55,17 +58,63 @@ def test_trains_evaluates_and_caches(dataset: Path) -> None:
 
     env = sim.make_door()
     obs, _ = env.reset(seed=7)
+    guide.reset(obs)
     action = guide.act(obs)
     assert action.shape == (28,) and action.dtype == np.float32
     assert np.all(np.abs(action) <= 1.0)
+    # the scripted guide's episodes carry their Commands: the guide clones those (auto space)
+    assert guide.space == "command" and guide.policy.act_dim == COMMAND_DIM
     mean, scale = guide.scaling
     expected = np.clip(mean + scale * guide.policy.act(obs.astype(np.float32)), -1, 1)
-    np.testing.assert_allclose(action, expected, atol=1e-5)
+    np.testing.assert_allclose(guide.command_vector, expected, atol=1e-5)
+    by_hand = CommandController(mapper_for(env))
+    by_hand.reset(obs)
+    np.testing.assert_allclose(action, by_hand(guide.command_vector, obs), atol=1e-6)
+    assert isinstance(guide.mapper, CommandMapper)  # what a Command explorer continues from
 
     again = load_imitation_guide(dataset, FAST)
-    assert again.info.cached
+    assert again.info.cached and again.space == "command"
     assert again.evaluation == guide.evaluation
+    again.reset(obs)
     np.testing.assert_allclose(again.act(obs), action, atol=1e-6)
+
+
+def test_joint_space_clones_the_28d_actions(dataset: Path) -> None:
+    guide = load_imitation_guide(dataset, dataclasses.replace(FAST, space="joint"))
+    assert guide.space == "joint" and guide.command_vector is None and guide.mapper is None
+    obs, _ = sim.make_door().reset(seed=7)
+    mean, scale = guide.scaling
+    expected = np.clip(mean + scale * guide.policy.act(obs.astype(np.float32)), -1, 1)
+    np.testing.assert_allclose(guide.act(obs), expected, atol=1e-5)
+
+
+def test_command_space_needs_recorded_commands(tmp_path: Path) -> None:
+    path = tmp_path / "door-joint-v0"
+    with DatasetWriter(path) as writer:  # 28-D steps only, no Commands
+        write_episode(writer, "user", [Actor.GUIDE] * 12, seed=3)
+    _, actions, _, _ = read_demos(path, ImitationConfig())  # auto: the 28-D actions
+    assert actions.shape == (12, 28)
+    with pytest.raises(GuideError, match="recorded no Commands"):
+        read_demos(path, ImitationConfig(space="command"))
+    with pytest.raises(ValueError, match="space must be"):
+        ImitationConfig(space="both")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="28-D"):
+        ImitationTrainer(ImitationConfig(space="command"))
+
+
+def test_observation_noise_changes_the_fit_and_is_checked() -> None:
+    from learner.bc import train_bc_policy
+
+    rng = np.random.default_rng(0)
+    obs = rng.normal(size=(64, 5)).astype(np.float32)
+    actions = np.tanh(obs[:, :2]).astype(np.float32)
+    plain = train_bc_policy(obs, actions, hidden=16, steps=50, batch_size=16)
+    noisy = train_bc_policy(obs, actions, hidden=16, steps=50, batch_size=16, obs_noise=0.5)
+    again = train_bc_policy(obs, actions, hidden=16, steps=50, batch_size=16, obs_noise=0.5)
+    assert not np.allclose(plain.act(obs), noisy.act(obs))
+    np.testing.assert_array_equal(noisy.act(obs), again.act(obs))  # seeded noise
+    with pytest.raises(ValueError, match="obs_noise"):
+        train_bc_policy(obs, actions, steps=1, obs_noise=-1.0)
 
 
 def test_cache_invalidated_when_the_dataset_changes(dataset: Path) -> None:

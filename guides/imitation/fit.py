@@ -18,6 +18,7 @@ from guides.imitation.guide import (
     ImitationInfo,
 )
 from sim.door import ACT_DIM, EPISODE_STEPS, OBS_DIM, make_door
+from teleop.command_space import COMMAND_DIM
 
 
 def train_imitation(
@@ -48,10 +49,11 @@ def train_imitation(
         raise GuideError(
             f"imitation guide: {source} has no {'/'.join(cfg.actors)} steps to imitate"
         )
-    if obs.shape[1:] != (OBS_DIM,) or actions.shape[1:] != (ACT_DIM,):
+    if obs.shape[1:] != (OBS_DIM,) or actions.shape[1:] not in ((ACT_DIM,), (COMMAND_DIM,)):
         raise GuideError(
             f"imitation guide: {source} has obs {obs.shape[1:]} and actions "
-            f"{actions.shape[1:]}, expected ({OBS_DIM},) and ({ACT_DIM},): another task?"
+            f"{actions.shape[1:]}, expected ({OBS_DIM},) and ({ACT_DIM},) or Commands "
+            f"({COMMAND_DIM},): another task?"
         )
     t0 = time.perf_counter()
     scaling = action_scaling(actions, cfg.action_scaling)
@@ -64,6 +66,7 @@ def train_imitation(
             steps=cfg.steps,
             batch_size=cfg.batch_size,
             lr=cfg.lr,
+            obs_noise=cfg.obs_noise,
             seed=cfg.seed,
             progress=progress,
             should_stop=should_stop,
@@ -84,9 +87,10 @@ def action_scaling(actions: np.ndarray, k: float) -> tuple[np.ndarray, np.ndarra
 
     A dimension that barely varies keeps a scale of at least 0.05, so its fit stays smooth.
     """
-    if k == 0:
-        return np.zeros(ACT_DIM, np.float32), np.ones(ACT_DIM, np.float32)
     actions = np.asarray(actions, dtype=np.float32)
+    if k == 0:
+        dim = actions.shape[1]
+        return np.zeros(dim, np.float32), np.ones(dim, np.float32)
     return actions.mean(axis=0), np.maximum(k * actions.std(axis=0), 0.05).astype(np.float32)
 
 

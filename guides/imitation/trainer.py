@@ -63,7 +63,8 @@ class ImitationTrainer:
     and re-raised in the caller by :meth:`raise_if_failed`.
 
     Args:
-        config: Training and self-evaluation settings (``eval_episodes=0`` skips evaluation).
+        config: Training and self-evaluation settings (``eval_episodes=0`` skips evaluation);
+            it clones 28-D actions (``space`` joint: the app hands it its 28-D steps).
         nice: CPU niceness added to the worker thread (Linux; elsewhere ignored), so a window
             and a learner sharing the CPU come first.
 
@@ -72,7 +73,10 @@ class ImitationTrainer:
     def __init__(self, config: ImitationConfig | None = None, nice: int = 0) -> None:
         if nice < 0:
             raise ValueError(f"ImitationTrainer nice must be >= 0, got {nice}")
-        self.config = config or ImitationConfig(eval_episodes=3)
+        cfg = config or ImitationConfig(eval_episodes=3)
+        if cfg.space == "command":
+            raise ValueError("ImitationTrainer clones the app's 28-D actions: space must be joint")
+        self.config = dataclasses.replace(cfg, space="joint")
         self.nice = nice
         self._lock = threading.Lock()
         self._data = _Data()
