@@ -6,7 +6,8 @@ pygame, no sim) so it can be tested on its own. The app feeds it every step
 (:meth:`DaggerLoop.episode_ended`):
 
 1. An episode that a *teacher* guided (the human, by default) is a demonstration: its guide
-   and human steps go to an :class:`~guides.imitation.ImitationTrainer`. Once ``after``
+   and human steps (their Commands, which every step the app records carries) go to an
+   :class:`~guides.imitation.ImitationTrainer`. Once ``after``
    demonstrations (of at least ``min_demo_steps`` steps each) are in, the trainer starts in
    the background; each later demonstration is added and another round requested.
 2. When the trainer's first guide is ready the loop *asks* (:meth:`DaggerLoop.news`); the
@@ -28,6 +29,7 @@ import numpy as np
 
 from episode.types import Actor, EpisodeResult, Transition
 from guides.imitation import ImitationConfig, ImitationGuide, ImitationTrainer
+from teleop.command_space import COMMAND_DIM
 
 APP_IMITATION = ImitationConfig(steps=2000, batch_size=128, eval_episodes=0, torch_threads=1)
 """Training in the app: small batches, one torch thread, no self-evaluation (it would run
@@ -98,15 +100,17 @@ class DaggerStatus:
 class _Episode:
     obs: list[np.ndarray] = field(default_factory=list)
     actions: list[np.ndarray] = field(default_factory=list)
+    commands: list[np.ndarray] = field(default_factory=list)
     actors: list[int] = field(default_factory=list)
 
-    def take(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def take(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         arrays = (
             np.asarray(self.obs, dtype=np.float32),
             np.asarray(self.actions, dtype=np.float32),
+            np.asarray(self.commands, dtype=np.float32).reshape(-1, COMMAND_DIM),
             np.asarray(self.actors, dtype=np.int64),
         )
-        self.obs, self.actions, self.actors = [], [], []
+        self.obs, self.actions, self.commands, self.actors = [], [], [], []
         return arrays
 
 
@@ -140,16 +144,23 @@ class DaggerLoop:
         return self.config.after > 0
 
     # -- data ----------------------------------------------------------------------------------
-    def record(self, obs: np.ndarray, action: np.ndarray, actor: Actor) -> None:
-        """One step of the running episode: the obs the action was chosen from, and who chose."""
+    def record(
+        self, obs: np.ndarray, action: np.ndarray, actor: Actor, command: np.ndarray | None = None
+    ) -> None:
+        """One step of the running episode: the obs, the action, who chose it, its Command.
+
+        A step without a Command (None) is left out by a Command-space trainer.
+        """
         if self.enabled:
             self._episode.obs.append(np.asarray(obs, dtype=np.float32).reshape(-1))
             self._episode.actions.append(np.asarray(action, dtype=np.float32).reshape(-1))
+            said = np.full(COMMAND_DIM, np.nan) if command is None else np.asarray(command)
+            self._episode.commands.append(said.astype(np.float32).reshape(COMMAND_DIM))
             self._episode.actors.append(int(actor))
 
     def on_step(self, tr: Transition) -> None:
         """Step observer of the learning session: :meth:`record` the transition."""
-        self.record(tr.obs, tr.action, tr.actor)
+        self.record(tr.obs, tr.action, tr.actor, tr.command)
 
     def on_episode_end(self, result: EpisodeResult, finished: bool) -> None:
         """Episode observer of the learning session: :meth:`episode_ended` (cut short or not)."""
@@ -158,9 +169,12 @@ class DaggerLoop:
 
     def episode_ended(self, guide_kind: str) -> None:
         """The episode (led by a guide of ``guide_kind``) ended: use its steps, maybe retrain."""
-        obs, actions, actors = self._episode.take()
+        obs, actions, commands, actors = self._episode.take()
         if not self.enabled or self._closed or len(obs) == 0:
             return
+        if self.trainer.space == "command":  # clone the Commands; a step without one is left out
+            said = np.isfinite(commands).all(axis=1)
+            obs, actions, actors = obs[said], commands[said], actors[said]
         if guide_kind in self.config.teachers:
             keep = np.isin(actors, [int(Actor.GUIDE), int(Actor.HUMAN)])
             counted = int(keep.sum()) >= self.config.min_demo_steps

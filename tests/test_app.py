@@ -407,7 +407,7 @@ def test_a_failed_imitation_trainer_reaches_the_hud_and_the_log(surface, tmp_pat
     try:
         app.start()
         bad = np.full((3, runner(app).obs.shape[0]), np.nan)  # data its thread rejects
-        app.episodes.assist.trainer.add_demos(bad, np.zeros((3, 28)))
+        app.episodes.assist.trainer.add_demos(bad, np.zeros((3, 6)))
         for _ in range(50):
             app.frame()
             if app.episodes.assist.error_line() and app.episodes.failed:

@@ -92,14 +92,14 @@ def test_command_space_needs_recorded_commands(tmp_path: Path) -> None:
     path = tmp_path / "door-joint-v0"
     with DatasetWriter(path) as writer:  # 28-D steps only, no Commands
         write_episode(writer, "user", [Actor.GUIDE] * 12, seed=3)
-    _, actions, _, _ = read_demos(path, ImitationConfig())  # auto: the 28-D actions
+    obs, actions, _, _ = read_demos(path, ImitationConfig())  # auto: the 28-D actions
     assert actions.shape == (12, 28)
     with pytest.raises(GuideError, match="recorded no Commands"):
         read_demos(path, ImitationConfig(space="command"))
     with pytest.raises(ValueError, match="space must be"):
         ImitationConfig(space="both")  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="28-D"):
-        ImitationTrainer(ImitationConfig(space="command"))
+    joint = ImitationTrainer(ImitationConfig(space="joint"))
+    assert joint.space == "joint" and joint.add_demos(obs[:2], actions[:2]) == 2
 
 
 def test_observation_noise_changes_the_fit_and_is_checked() -> None:
@@ -187,8 +187,11 @@ def test_trainer_aggregates_interventions_and_retrains(dataset: Path) -> None:
     version, guide = trainer.latest()
     assert version == 1 and guide is not None and guide.kind == "imitation"
 
-    data = load_transitions(dataset)
-    assert trainer.add_interventions(data["obs"][:10], data["actions"][:10]) == n + 10
+    obs, commands, _, _ = read_demos(dataset, ImitationConfig())  # the scripted guide's Commands
+    assert trainer.space == "command" and commands.shape[1] == 6
+    assert trainer.add_interventions(obs[:10], commands[:10]) == n + 10
+    with pytest.raises(ValueError, match="6 per step"):
+        trainer.add_interventions(obs[:3], np.zeros((3, 28), np.float32))
     assert trainer.retrain()
     assert trainer.wait(timeout=120)
     stats = trainer.stats()
@@ -224,8 +227,8 @@ def loop_episode(
     teacher.reset(runner.obs)
     while not runner.done and runner.t < steps:
         action = teacher.act(runner.obs) if runner.t in human else None
-        tr = runner.step(action)
-        loop.record(tr.obs, tr.action, tr.actor)
+        tr = runner.step(action, None if action is None else teacher.command_vector)
+        loop.record(tr.obs, tr.action, tr.actor, tr.command)
     loop.episode_ended(runner.result().guide_kind)
     runner.finish()
 
@@ -281,14 +284,18 @@ def test_dagger_loop_off_and_a_failed_trainer_is_reported_not_raised() -> None:
     loop = DaggerLoop(DaggerConfig(after=1, min_demo_steps=3, imitation=TINY, nice=0))
     obs = np.full((4, sim.OBS_DIM), np.nan)  # data the trainer rejects in its thread
     for o in obs:
-        loop.record(o, np.zeros(sim.ACT_DIM), Actor.GUIDE)
+        loop.record(o, np.zeros(sim.ACT_DIM), Actor.GUIDE)  # no Command: not cloned
+    loop.episode_ended("human")
+    assert loop.status().samples == 0
+    for o in obs:
+        loop.record(o, np.zeros(sim.ACT_DIM), Actor.GUIDE, np.zeros(6))
     loop.episode_ended("human")
     with pytest.raises(RuntimeError, match="imitation trainer failed"):
         loop.trainer.wait(timeout=60)
     assert "imitation trainer failed" in (loop.error_line() or "")
     assert describe_status(loop.status())[0].startswith("FAILED")
     for o in obs:
-        loop.record(o, np.zeros(sim.ACT_DIM), Actor.GUIDE)
+        loop.record(o, np.zeros(sim.ACT_DIM), Actor.GUIDE, np.zeros(6))
     loop.episode_ended("human")  # more data after the failure: no crash, no retrain
     assert loop.guide("human") is None
     with pytest.raises(ValueError, match="teachers"):

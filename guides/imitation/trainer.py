@@ -11,6 +11,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
@@ -19,6 +20,7 @@ from guides.imitation.fit import evaluate_guide, train_imitation
 from guides.imitation.guide import ImitationConfig, ImitationGuide
 from learner.worker import BackgroundWorker
 from sim.door import ACT_DIM, OBS_DIM
+from teleop.command_space import COMMAND_DIM
 
 
 @dataclass
@@ -64,7 +66,9 @@ class ImitationTrainer:
 
     Args:
         config: Training and self-evaluation settings (``eval_episodes=0`` skips evaluation);
-            it clones 28-D actions (``space`` joint: the app hands it its 28-D steps).
+            it clones Commands (the default: every step the app records carries one) unless
+            ``space`` is joint; the ``actions`` given to the ``add_*`` methods are of that
+            kind (6 or 28 per step).
         nice: CPU niceness added to the worker thread (Linux; elsewhere ignored), so a window
             and a learner sharing the CPU come first.
 
@@ -74,9 +78,9 @@ class ImitationTrainer:
         if nice < 0:
             raise ValueError(f"ImitationTrainer nice must be >= 0, got {nice}")
         cfg = config or ImitationConfig(eval_episodes=3)
-        if cfg.space == "command":
-            raise ValueError("ImitationTrainer clones the app's 28-D actions: space must be joint")
-        self.config = dataclasses.replace(cfg, space="joint")
+        self.space: Literal["command", "joint"] = "joint" if cfg.space == "joint" else "command"
+        """What it clones: Command vectors (``auto`` and ``command``) or 28-D actions."""
+        self.config = dataclasses.replace(cfg, space=self.space)
         self.nice = nice
         self._lock = threading.Lock()
         self._data = _Data()
@@ -100,7 +104,15 @@ class ImitationTrainer:
 
     def _add(self, obs: np.ndarray, actions: np.ndarray, episodes: int, intervention: bool) -> int:
         obs = np.array(obs, dtype=np.float32, copy=True).reshape(-1, OBS_DIM)
-        actions = np.array(actions, dtype=np.float32, copy=True).reshape(-1, ACT_DIM)
+        dim = COMMAND_DIM if self.space == "command" else ACT_DIM
+        actions = np.array(actions, dtype=np.float32, copy=True)
+        if actions.size and actions.shape[-1] != dim:
+            raise ValueError(
+                f"this trainer clones {self.space} actions ({dim} per step), got "
+                f"{actions.shape[-1]}: give it the steps' Commands, or ImitationConfig(space="
+                f"{'joint' if dim == COMMAND_DIM else 'command'!r})"
+            )
+        actions = actions.reshape(-1, dim)
         if len(obs) != len(actions):
             raise ValueError(f"{len(obs)} observations but {len(actions)} actions")
         with self._lock:
