@@ -73,7 +73,9 @@ def demo_arrays(
     return obs, actions, len(parts), tuple(notes)
 
 
-def _in_command_space(parts: list[tuple[Any, Any, bool, np.ndarray | None]], config: Any) -> bool:
+def _in_command_space(
+    parts: list[tuple[Any, Any, bool, np.ndarray | None]], config: ImitationConfig
+) -> bool:
     """Whether to clone Commands: asked for, or ``auto`` and every kept episode has them."""
     have = [p[3] is not None for p in parts]
     if config.space == "joint":

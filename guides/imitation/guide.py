@@ -253,9 +253,9 @@ def _door_for_mapping() -> Any:
 
 def _private_mapper() -> Any:
     """A fresh mapper on the private door's model (only the hand's kinematics are read)."""
-    from teleop.mapper import CommandMapper
+    from guides.mapping import mapper_for
 
-    return CommandMapper.for_env(_door_for_mapping())
+    return mapper_for(_door_for_mapping())
 
 
 def describe(guide: ImitationGuide) -> str:
