@@ -34,9 +34,10 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from learner.config import SACConfig, bf16_matmul_supported
 from learner.explorer import Explorer
 from learner.replay import ReplayBuffer, sample_mixed
-from learner.sac import SACAgent, SACConfig, bf16_matmul_supported
+from learner.sac import SACAgent
 
 OBS_DIM, ACT_DIM, HIDDEN, BATCH = 39, 28, 256, 256
 RESULTS = Path(__file__).resolve().parent / "results" / "learner_speed.json"

@@ -237,9 +237,8 @@ def load_explorer(
     A Command-space checkpoint (``explorer_space: command``) comes back as a
     :class:`~learner.explorer.CommandExplorer` with its own mapper.
     """
-    from learner.config import saved_sac_settings
+    from learner.config import SACConfig, saved_sac_settings
     from learner.explorer import Explorer
-    from learner.sac import SACConfig
 
     ckpt = load_checkpoint(path, obs_dim=obs_dim, act_dim=act_dim)
     try:

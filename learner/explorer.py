@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
+from learner.config import SACConfig
 from learner.features import rate_entries, with_rates
-from learner.sac import LOG_STD_MAX, LOG_STD_MIN, SACConfig, make_actor
+from learner.networks import LOG_STD_MAX, LOG_STD_MIN, make_actor
 from teleop.command_space import COMMAND_DIM, CommandController
 
 if TYPE_CHECKING:
@@ -183,7 +184,7 @@ def _mlp(weights: list[tuple[np.ndarray, np.ndarray]], x: np.ndarray) -> np.ndar
 
 
 def ensemble_q_numpy(p: dict[str, np.ndarray], x: np.ndarray, layer_norm: bool) -> np.ndarray:
-    """:func:`learner.sac.ensemble_q` in numpy, reduced by the min over members: ``(batch,)``."""
+    """:func:`learner.networks.ensemble_q` in numpy, the min over members: ``(batch,)``."""
     h = np.einsum("bi,mih->mbh", x, p["w1"]) + p["b1"]
     if layer_norm:
         h = _layer_norm(h) * p["g1"] + p["c1"]

@@ -1,16 +1,16 @@
 """Soft Actor-Critic with the RLPD ingredients that make demonstrations count on sparse tasks.
 
-Read top to bottom, like CleanRL's ``sac_continuous_action.py``:
+Read top to bottom, like CleanRL's ``sac_continuous_action.py``, in three files:
 
-1. ``SACConfig``: every hyper-parameter, one docstring each.
-2. The networks: ``Actor`` (a tanh-squashed Gaussian) and ``EnsembleCritic`` (``n_critics``
-   Q-networks with LayerNorm, evaluated as ONE batched network: weights of shape
-   ``[n_critics, in, out]`` and ``torch.baddbmm``, no Python loop over critics).
-3. The math as pure functions, each tested alone: ``squashed_sample``, ``td_target`` (n-step,
-   floored by the Monte-Carlo return, optionally without the entropy term), ``critic_loss``,
-   ``actor_loss``, ``bc_loss`` (with its fading ``bc_schedule``), ``alpha_loss``.
-4. ``SACAgent.update``: one gradient step on the critics, then on the actor and the entropy
-   temperature alpha, then a Polyak step of the target critics.
+1. ``learner.config.SACConfig``: every hyper-parameter, one docstring each (torch-free).
+2. ``learner.networks``: ``Actor`` (a tanh-squashed Gaussian) and ``EnsembleCritic``
+   (``n_critics`` Q-networks with LayerNorm evaluated as one batched network).
+3. ``learner.losses``: the math as pure functions, each tested alone: ``squashed_sample``,
+   ``td_target`` (n-step, floored by the Monte-Carlo return, optionally without the entropy
+   term), ``critic_loss``, ``actor_loss``, ``bc_loss`` (with its fading ``bc_schedule``),
+   ``alpha_loss``.
+4. Here, ``SACAgent.update``: one gradient step on the critics, then on the actor and the
+   entropy temperature alpha, then a Polyak step of the target critics.
 
 RLPD (Ball, Smith, Kostrikov, Levine 2023, "Efficient Online RL with Offline Data") adds to
 SAC: symmetric 50/50 sampling of offline and online data (``replay.sample_mixed``), LayerNorm
@@ -33,262 +33,26 @@ from collections.abc import Iterator
 from typing import Literal
 
 import torch
-import torch.nn.functional as F
-from torch import nn
 
-from learner.config import SACConfig, bf16_matmul_supported, saved_sac_settings
+from learner.config import SACConfig, saved_sac_settings
 from learner.features import network_input_dim
+from learner.losses import (
+    actor_loss,
+    alpha_loss,
+    bc_loss,
+    bc_schedule,
+    critic_loss,
+    q_filter,
+    squashed_sample,
+    td_target,
+)
+from learner.networks import Actor, EnsembleCritic, make_actor
 from learner.replay import Batch
 
-LOG_STD_MIN = -5.0
-"""Smallest log standard deviation of the actor's Gaussian (CleanRL's bounds)."""
-LOG_STD_MAX = 2.0
-"""Largest log standard deviation of the actor's Gaussian."""
 LOSS_NAMES = ("critic_loss", "actor_loss", "alpha", "q_mean", "entropy", "bc_loss")
 """The numbers :meth:`SACAgent.update` returns, in order."""
 
 
-# ---------------------------------------------------------------------------------------------
-# 1. Configuration: ``SACConfig`` (in ``learner.config``, one docstring per field)
-# ---------------------------------------------------------------------------------------------
-# SACConfig lives in the torch-free learner.config (the command line reads it without torch).
-
-
-# ---------------------------------------------------------------------------------------------
-# 2. Networks
-# ---------------------------------------------------------------------------------------------
-class Actor(nn.Module):
-    """Gaussian policy head: ``forward(obs) -> (mean, log_std)``; actions are ``tanh`` of a draw."""
-
-    def __init__(self, obs_dim: int, act_dim: int, hidden: int = 256) -> None:
-        super().__init__()
-        self.obs_dim, self.act_dim = obs_dim, act_dim
-        self.trunk = nn.Sequential(
-            nn.Linear(obs_dim, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU()
-        )
-        self.head = nn.Linear(hidden, 2 * act_dim)  # mean and log_std in one matmul
-
-    def forward(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Return the pre-tanh mean and the log standard deviation, each ``(..., act_dim)``."""
-        mean, raw = self.head(self.trunk(obs)).chunk(2, dim=-1)
-        # tanh maps raw into [-1, 1]; rescale to [LOG_STD_MIN, LOG_STD_MAX] (CleanRL, SpinningUp).
-        half_span = 0.5 * (LOG_STD_MAX - LOG_STD_MIN)
-        log_std = torch.add(LOG_STD_MIN + half_span, torch.tanh(raw), alpha=half_span)
-        return mean, log_std
-
-
-def make_actor(obs_dim: int, act_dim: int, config: SACConfig) -> Actor:
-    """Build the actor network that ``SACAgent`` trains and ``Explorer`` runs.
-
-    Its input is :func:`learner.features.network_input_dim` wide: the observation, and its rates
-    with ``config.obs_rates``.
-    """
-    return Actor(network_input_dim(obs_dim, config), act_dim, config.hidden)
-
-
-def _uniform_(t: torch.Tensor, fan_in: int, generator: torch.Generator | None = None) -> None:
-    """PyTorch's default ``nn.Linear`` init: U(-1/sqrt(fan_in), 1/sqrt(fan_in))."""
-    bound = 1.0 / math.sqrt(fan_in)
-    with torch.no_grad():
-        t.uniform_(-bound, bound, generator=generator)
-
-
-class EnsembleCritic(nn.Module):
-    """``n`` Q-networks ``Q(s, a)`` as one batched network: ``forward`` returns ``(n, batch)``.
-
-    Layer weights have shape ``[n, in, out]``; each layer is one ``torch.baddbmm`` over the
-    members, so 2 or 10 critics cost the same number of kernel launches.
-    """
-
-    def __init__(self, in_dim: int, hidden: int, n: int, layer_norm: bool = True) -> None:
-        super().__init__()
-        self.n, self.hidden, self.layer_norm = n, hidden, layer_norm
-        self.w1 = nn.Parameter(torch.empty(n, in_dim, hidden))
-        self.b1 = nn.Parameter(torch.empty(n, 1, hidden))
-        self.w2 = nn.Parameter(torch.empty(n, hidden, hidden))
-        self.b2 = nn.Parameter(torch.empty(n, 1, hidden))
-        self.w3 = nn.Parameter(torch.empty(n, 1, hidden))  # the 1-unit head as a row per member
-        self.b3 = nn.Parameter(torch.empty(n, 1))
-        for w, b, fan_in in (
-            (self.w1, self.b1, in_dim),
-            (self.w2, self.b2, hidden),
-            (self.w3, self.b3, hidden),
-        ):
-            _uniform_(w, fan_in)
-            _uniform_(b, fan_in)
-        if layer_norm:  # per-member affine LayerNorm parameters
-            self.g1 = nn.Parameter(torch.ones(n, 1, hidden))
-            self.c1 = nn.Parameter(torch.zeros(n, 1, hidden))
-            self.g2 = nn.Parameter(torch.ones(n, 1, hidden))
-            self.c2 = nn.Parameter(torch.zeros(n, 1, hidden))
-        self._names = tuple(name for name, _ in self.named_parameters())
-
-    def forward(
-        self,
-        obs: torch.Tensor,
-        actions: torch.Tensor,
-        *,
-        members: torch.Tensor | None = None,
-        detach: bool = False,
-    ) -> torch.Tensor:
-        """Q-values ``(n_members, batch)``.
-
-        Args:
-            obs: Observations ``(batch, obs_dim)``.
-            actions: Actions ``(batch, act_dim)``.
-            members: Indices of the members to evaluate (default: all).
-            detach: Use the weights as constants (no gradient reaches them), e.g. for the
-                actor's loss, where only the action should receive a gradient.
-        """
-        p = {name: getattr(self, name) for name in self._names}
-        if detach:
-            p = {k: v.detach() for k, v in p.items()}
-        if members is not None:
-            p = {k: v[members] for k, v in p.items()}
-        return ensemble_q(p, torch.cat((obs, actions), dim=-1), self.layer_norm)
-
-
-def ensemble_q(p: dict[str, torch.Tensor], x: torch.Tensor, layer_norm: bool) -> torch.Tensor:
-    """The batched critic on explicit weights ``p``: ``(batch, in)`` -> ``(members, batch)``."""
-    m, hidden = p["w1"].shape[0], p["w1"].shape[2]
-    h = torch.baddbmm(p["b1"], x.expand(m, *x.shape), p["w1"])
-    if layer_norm:
-        h = torch.addcmul(p["c1"], F.layer_norm(h, (hidden,)), p["g1"])
-    h = torch.baddbmm(p["b2"], h.relu(), p["w2"])
-    if layer_norm:
-        h = torch.addcmul(p["c2"], F.layer_norm(h, (hidden,)), p["g2"])
-    return (h.relu() * p["w3"]).sum(-1) + p["b3"]
-
-
-# ---------------------------------------------------------------------------------------------
-# 3. The math, as pure functions
-# ---------------------------------------------------------------------------------------------
-_HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
-_LOG_2 = math.log(2.0)
-
-
-def squashed_sample(
-    mean: torch.Tensor, log_std: torch.Tensor, noise: torch.Tensor
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Reparameterized draw ``a = tanh(mean + std * noise)`` and its log-density.
-
-    ``log p(a) = log N(u; mean, std) - sum log(1 - tanh(u)^2)``, with the Jacobian term in
-    its stable form ``log(1 - tanh(u)^2) = 2 (log 2 - u - softplus(-2u))``.
-
-    Returns:
-        The action ``(batch, act_dim)`` in (-1, 1) and its log-probability ``(batch,)``.
-    """
-    u = torch.addcmul(mean, log_std.exp(), noise)
-    gaussian = 0.5 * noise.square() + log_std + _HALF_LOG_2PI  # minus the Gaussian log-density
-    log_det = 2.0 * (_LOG_2 - u - F.softplus(-2.0 * u))
-    return torch.tanh(u), -(gaussian + log_det).sum(-1)
-
-
-def td_target(
-    rewards: torch.Tensor,
-    discounts: torch.Tensor,
-    next_q: torch.Tensor,
-    next_log_prob: torch.Tensor,
-    alpha: torch.Tensor | float,
-    *,
-    backup_entropy: bool = True,
-    mc_returns: torch.Tensor | None = None,
-    reference_q: torch.Tensor | None = None,
-) -> torch.Tensor:
-    """n-step TD target, optionally floored by the Monte-Carlo return.
-
-    ``target = R_n + discount * (min_i Q'_i(s', a') - alpha log pi(a'|s'))``, without the
-    entropy term when ``backup_entropy`` is False, then ``max(target, mc_returns)`` when given.
-
-    Args:
-        rewards: n-step reward sums, ``(batch,)``.
-        discounts: ``gamma^m``, 0 where the episode terminated (no bootstrap), ``(batch,)``.
-        next_q: Target critics' values at ``(s', a')``, ``(members, batch)``.
-        next_log_prob: ``log pi(a'|s')``, ``(batch,)``.
-        alpha: Entropy temperature.
-        backup_entropy: Include ``-alpha log pi`` in the bootstrapped value (soft Q).
-        mc_returns: Discounted returns-to-go (``-inf`` where unknown), ``(batch,)``, or None.
-        reference_q: Target critics' min value of the reference's action at ``s'``,
-            ``(batch,)`` (IBRL: bootstrap from the better of the two proposals), or None.
-    """
-    value = next_q.amin(dim=0)
-    if backup_entropy:
-        value = value - alpha * next_log_prob
-    if reference_q is not None:
-        value = torch.maximum(value, reference_q)
-    target = rewards + discounts * value
-    return target if mc_returns is None else torch.maximum(target, mc_returns)
-
-
-def critic_loss(q: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Sum over the ensemble of ``0.5 * mean squared TD error``; ``q`` is ``(n, batch)``.
-
-    ``target`` is treated as a constant (detached) even if it carries a graph.
-    """
-    return 0.5 * (q - target.detach()).square().mean(dim=1).sum()
-
-
-def actor_loss(
-    q_pi: torch.Tensor,
-    log_prob: torch.Tensor,
-    alpha: torch.Tensor | float,
-    reduce: Literal["min", "mean"] = "min",
-) -> torch.Tensor:
-    """``E[alpha log pi(a|s) - Q(s, a)]`` with ``a ~ pi``; ``q_pi`` is ``(n, batch)``.
-
-    ``alpha`` is used as a constant (detached): only the actor learns from this loss.
-    """
-    q = q_pi.amin(dim=0) if reduce == "min" else q_pi.mean(dim=0)
-    alpha = alpha.detach() if isinstance(alpha, torch.Tensor) else alpha
-    return (alpha * log_prob - q).mean()
-
-
-def bc_loss(
-    mean: torch.Tensor, actions: torch.Tensor, mask: torch.Tensor | None = None
-) -> torch.Tensor:
-    """Mean squared error of the actor's mode ``tanh(mean)`` against demonstrated actions.
-
-    Args:
-        mean: The actor's pre-squash means, ``(batch, act_dim)``.
-        actions: Demonstrated actions in [-1, 1], ``(batch, act_dim)``.
-        mask: 1.0 for the rows that count, 0.0 for the rest (a :func:`q_filter`), or None.
-            The mean stays over the whole batch, so filtering weakens the term, as in Nair et al.
-    """
-    error = (torch.tanh(mean) - actions).square().sum(-1)
-    return (error if mask is None else error * mask).mean()
-
-
-def q_filter(q_demo: torch.Tensor, q_actor: torch.Tensor) -> torch.Tensor:
-    """Nair et al.'s Q-filter: 1.0 where the demo action's value beats the actor's, else 0.0.
-
-    Args:
-        q_demo: Critics' values of the demonstrated actions, ``(members, batch)``.
-        q_actor: Critics' values of the actor's modes at the same states, ``(members, batch)``.
-    """
-    return (q_demo.amin(dim=0) > q_actor.amin(dim=0)).float()
-
-
-def bc_schedule(weight: float, decay_updates: int, updates: int) -> float:
-    """The BC weight after ``updates`` updates: linear from ``weight`` to 0 (0 decay: constant)."""
-    if decay_updates <= 0:
-        return weight
-    return weight * max(0.0, 1.0 - updates / decay_updates)
-
-
-def alpha_loss(
-    log_alpha: torch.Tensor, log_prob: torch.Tensor, target_entropy: float
-) -> torch.Tensor:
-    """Temperature loss ``-log(alpha) * E[log pi + target_entropy]`` (SB3 / softlearning form).
-
-    Minimizing it raises alpha when the policy's entropy ``-E[log pi]`` is below the target and
-    lowers it when above. ``log_prob`` is used as a constant: only ``log_alpha`` learns here.
-    """
-    return -(log_alpha * (log_prob.detach() + target_entropy)).mean()
-
-
-# ---------------------------------------------------------------------------------------------
-# 4. The agent
-# ---------------------------------------------------------------------------------------------
 class SACAgent:
     """Actor, critic ensemble, target critics, entropy temperature, and their optimizers."""
 
@@ -603,20 +367,8 @@ def matmul_precision(precision: Literal["bf16"] | None) -> Iterator[None]:
 
 __all__ = [
     "LOSS_NAMES",
-    "Actor",
-    "EnsembleCritic",
     "SACAgent",
     "SACConfig",
-    "actor_loss",
-    "alpha_loss",
-    "bc_loss",
-    "bc_schedule",
-    "bf16_matmul_supported",
-    "critic_loss",
-    "make_actor",
     "matmul_precision",
-    "q_filter",
     "resolve_device",
-    "squashed_sample",
-    "td_target",
 ]

@@ -7,24 +7,20 @@ import pytest
 import torch
 
 from learner.bc import BCPolicy, bc_pretrain, squashed_log_prob, train_bc_policy
-from learner.replay import Batch, ReplayBuffer
-from learner.sac import (
-    LOSS_NAMES,
-    Actor,
-    EnsembleCritic,
-    SACAgent,
-    SACConfig,
+from learner.config import SACConfig, bf16_matmul_supported
+from learner.losses import (
     actor_loss,
     alpha_loss,
     bc_loss,
     bc_schedule,
-    bf16_matmul_supported,
     critic_loss,
-    ensemble_q,
     q_filter,
     squashed_sample,
     td_target,
 )
+from learner.networks import Actor, EnsembleCritic, ensemble_q
+from learner.replay import Batch, ReplayBuffer
+from learner.sac import LOSS_NAMES, SACAgent
 
 SMALL = SACConfig(obs_rates=False, hidden=32, batch_size=32)
 
