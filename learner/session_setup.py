@@ -19,10 +19,11 @@ from episode.guide import Guide
 from episode.runner import EpisodeRunner
 from episode.types import EpisodeResult
 from learner.config import TrainConfig
-from learner.curriculum import Curriculum, GuideStats, guide_stats, make_curriculum
+from learner.curriculum import Curriculum, make_curriculum
 from learner.replay import EpisodeReplay
 from learner.run_dir import GUIDE_DATASET, open_writer
 from learner.session_options import Counters
+from learner.stages import GuideStats, guide_stats
 from sim.errors import UserError
 
 log = logging.getLogger(__name__)

@@ -12,15 +12,11 @@ from episode.runner import EpisodeRunner
 from episode.types import EpisodeResult
 from guides.registry import make_guide
 from learner.config import CurriculumConfig
-from learner.curriculum import (
-    FixedHorizon,
+from learner.curriculum import FixedHorizon, JSRLCurriculum, JSRLRandom, NoGuide, make_curriculum
+from learner.stages import (
     GuideStats,
-    JSRLCurriculum,
-    JSRLRandom,
-    NoGuide,
     curriculum_horizons,
     guide_stats,
-    make_curriculum,
     measure_h1,
     phase_horizons,
     required_success,
