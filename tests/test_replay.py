@@ -7,15 +7,8 @@ import pytest
 import torch
 
 from episode.types import Actor, Transition
-from learner.replay import (
-    Batch,
-    EpisodeReplay,
-    ReplayBuffer,
-    n_step_targets,
-    returns_to_go,
-    sample_mixed,
-    tail_value,
-)
+from learner.replay import Batch, EpisodeReplay, ReplayBuffer, sample_mixed
+from learner.returns import n_step_targets, returns_to_go, tail_value
 
 OBS, ACT = 3, 2
 
