@@ -94,3 +94,39 @@ def test_bad_checkpoints_exit_2_with_one_line(checkpoint, tmp_path, capsys):
     assert "holds no checkpoints" in bad(capsys, ["eval", "--checkpoint", str(tmp_path)])
     assert "--guide" in bad(capsys, ["eval", "--checkpoint", str(checkpoint), "--horizon", "5"])
     assert "--episodes" in bad(capsys, ["eval", "--checkpoint", str(checkpoint), "--episodes", "0"])
+
+
+def test_release_bench_traces_each_episode_and_refuses_a_missing_checkpoint(
+    checkpoint, tmp_path, capsys
+):
+    from bench import release
+
+    out = tmp_path / "release.json"
+    argv = ["--checkpoint", str(checkpoint), "--episodes", "1", "--out", str(out)]
+    assert release.main(argv) == 0
+    result = json.loads(out.read_text())
+    (episode,) = result["episodes"]
+    assert episode["seed"] == 10_000 and 0.0 <= episode["max_hinge"] <= 2.0
+    assert set(result["summary"]) == {"success", "failure"}
+    capsys.readouterr()
+    assert release.main(["--checkpoint", str(tmp_path / "none.pt")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "does not exist" in err[0], err
+
+
+def test_the_scripted_grasp_touches_the_lever_and_the_release_bench_sees_it():
+    import sim
+    from bench.release import door_bodies, hand_touching_door
+    from guides.registry import make_guide
+
+    env = sim.make_door()
+    guide = make_guide("scripted", env, seed=0)
+    obs, _ = env.reset(seed=0)
+    guide.reset(obs)
+    door, seen = door_bodies(env.unwrapped.model), set()
+    assert door  # the frame, the door and the latch
+    for _ in range(40):  # reach ~21 steps, grasp closed by ~27
+        obs, *_ = env.step(guide.act(obs))
+        seen |= hand_touching_door(env.unwrapped.model, env.unwrapped.data, door)
+    assert any(name.startswith(("ff", "mf", "rf", "lf", "th")) for name in seen), seen
+    env.close()
