@@ -126,6 +126,9 @@ def main(argv: list[str] | None = None) -> int:
     from learner.evaluate import EVAL_SEED
     from sim.errors import UserError
 
+    if cfg.episodes < 1:
+        print(f"error: --episodes must be >= 1, got {cfg.episodes}", file=sys.stderr)
+        return 2
     try:
         path = resolve_checkpoint(cfg.checkpoint)
         env = sim.make_door()
