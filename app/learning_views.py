@@ -13,7 +13,7 @@ from pathlib import Path
 from app.config import AppConfig
 from app.hud import LearnerView, RecordingView
 from learner.checkpoint import latest_checkpoint
-from learner.config import CurriculumConfig, LearnerConfig, TrainConfig
+from learner.config import CurriculumConfig, LearnerConfig, SACConfig, TrainConfig
 from learner.run_dir import APP_DATASET
 from learner.session import LearningSession, SessionOptions, one_line
 from sim.door import EPISODE_STEPS
@@ -38,6 +38,7 @@ def session_settings(cfg: AppConfig) -> tuple[TrainConfig, SessionOptions]:
         checkpoint_every=CHECKPOINT_EVERY_EPISODES * EPISODE_STEPS,
         buffer_capacity=ONLINE_CAPACITY,
         progress=False,
+        sac=SACConfig(),  # every update steps the actor (the learner runs free beside the window)
         learner=LearnerConfig(warmup_steps=cfg.warmup_steps, torch_threads=1),
         curriculum=CurriculumConfig(alone_every=0),  # the person guides every episode
     )

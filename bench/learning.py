@@ -85,7 +85,7 @@ class LearningBench:
     png: Path = Path("bench/results/learning.png")
     """Learning curves (success and normalized score of the explorer alone vs env steps)."""
     train_args: str = ""
-    """Extra train arguments for every run, one string: --train-args="--learner.utd-ratio 2"."""
+    """Extra train arguments for every run, one string: --train-args="--learner.utd-ratio 1"."""
     report_only: bool = False
     """Do not train: only collect what the runs have so far."""
 

@@ -49,9 +49,13 @@ RESUMABLE_FIELDS = frozenset(
         "keep_checkpoints",
         "workers",
         "ray_address",
+        "learner.utd_ratio",
+        "sac.actor_every",
     }
 )
-"""Settings that may change when a run is resumed; every other one must match."""
+"""Settings that may change when a run is resumed (the cadences, the workers and the update
+schedule: an app run, whose learner runs free at UTD 1, goes on under ``train``'s UTD 2); every
+other one must match."""
 
 
 def config_to_dict(cfg: TrainConfig) -> dict[str, Any]:
@@ -217,7 +221,8 @@ def check_same_settings(cfg: TrainConfig, saved: dict[str, Any]) -> None:
     diff = [
         k
         for k in sorted(set(now) | set(before))
-        if k.split(".")[0] not in RESUMABLE_FIELDS
+        if k not in RESUMABLE_FIELDS
+        and k.split(".")[0] not in RESUMABLE_FIELDS
         and now.get(k) != before.get(k)
         # An option added since the run was made, left at its default, is no change: a new
         # option's default keeps the behaviour from before it (its "off", as for every option).
@@ -226,8 +231,8 @@ def check_same_settings(cfg: TrainConfig, saved: dict[str, Any]) -> None:
     if diff:
         what = "; ".join(_difference(k, before, now) for k in diff)
         raise UserError(
-            f"--resume with other settings than the run in {cfg.run_dir}: {what} (only --steps "
-            "and the eval/checkpoint cadence may change)"
+            f"--resume with other settings than the run in {cfg.run_dir}: {what} (only --steps, "
+            "the eval/checkpoint cadence and the update schedule may change)"
         )
 
 

@@ -21,7 +21,7 @@ from learner.checkpoint import (
     load_checkpoint,
     save_checkpoint,
 )
-from learner.config import TrainConfig
+from learner.config import TRAIN_UTD, TrainConfig
 from learner.metrics import read_csv
 from learner.run_dir import (
     GUIDE_DATASET,
@@ -233,10 +233,14 @@ def test_no_jsrl_learns_from_the_same_guide_data_and_rejects_other_shapes(tmp_pa
 
 
 def test_train_config_nests_the_learners_own_configs():
-    """One copy of each config: ``TrainConfig`` holds the learner's SACConfig and LearnerConfig."""
+    """One copy of each config: ``TrainConfig`` holds the learner's SACConfig and LearnerConfig.
+
+    ``train``'s own defaults differ in the update schedule only: UTD 2, the actor once per step.
+    """
     cfg = TrainConfig(run_dir=ROOT / "unused")
-    assert type(cfg.sac) is SACConfig and cfg.sac == SACConfig()
-    assert type(cfg.learner) is LearnerConfig and cfg.learner == LearnerConfig()
+    assert type(cfg.sac) is SACConfig and cfg.sac == SACConfig(actor_every=TRAIN_UTD)
+    assert type(cfg.learner) is LearnerConfig and cfg.learner == LearnerConfig(utd_ratio=TRAIN_UTD)
+    assert TRAIN_UTD == 2 and SACConfig().actor_every == 1 and LearnerConfig().utd_ratio == 1
     assert cfg.sac.hidden == 128 and cfg.sac.init_alpha == pytest.approx(0.01)
     names = {f.name for f in dataclasses.fields(SACConfig)}
     assert {"n_step", "mc_lower_bound", "backup_entropy", "bc_weight", "bc_decay_updates"} <= names
