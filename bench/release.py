@@ -70,22 +70,19 @@ def hand_touching_door(model: mujoco.MjModel, data: mujoco.MjData, door: set[int
     return out
 
 
-def trace_episode(env: Any, explorer: Any, seed: int, door: set[int]) -> dict[str, Any]:
-    """One deterministic explorer-alone episode: its release and the contacts after it."""
-    from sim.door import OBS_HINGE, SUCCESS_HINGE_ANGLE, episode_success
+def trace_episode(runner: Any, seed: int, door: set[int]) -> dict[str, Any]:
+    """One explorer-alone episode through the evaluation's runner: its release and contacts."""
+    from sim.door import OBS_HINGE
 
-    obs, _ = env.reset(seed=seed)
-    explorer.take_over(obs, None)
-    previous, model, data = obs, env.unwrapped.model, env.unwrapped.data
+    env = runner.env.unwrapped
+    runner.reset(seed, 0)
     hinge, grasp, touching = [], [], []
-    for _ in range(200):
-        action = explorer.act(obs, deterministic=True, previous=previous)
-        previous = obs
-        obs, *_ = env.step(action)
-        hinge.append(float(obs[OBS_HINGE]))
-        grasp.append(0.5 * (float(explorer.command_vector[5]) + 1.0))
-        touching.append(hand_touching_door(model, data, door))
-    h, g, dt = np.array(hinge), np.array(grasp), float(env.unwrapped.dt)
+    while not runner.done:
+        tr = runner.step()
+        hinge.append(float(tr.next_obs[OBS_HINGE]))
+        grasp.append(0.5 * (float(tr.command[5]) + 1.0))
+        touching.append(hand_touching_door(env.model, env.data, door))
+    h, g, dt = np.array(hinge), np.array(grasp), float(env.dt)
     closed = np.flatnonzero(g > GRASP_CLOSED)
     opened = np.flatnonzero(
         (g < GRASP_CLOSED) & (np.arange(len(g)) > (closed[0] if len(closed) else 0))
@@ -94,7 +91,7 @@ def trace_episode(env: Any, explorer: Any, seed: int, door: set[int]) -> dict[st
     after = touching[release : release + COAST_STEPS] if release is not None else []
     return {
         "seed": seed,
-        "success": episode_success(int((h >= SUCCESS_HINGE_ANGLE).sum())),
+        "success": runner.result().success,
         "release_step": release,
         "hinge_at_release": None if release is None else float(h[release]),
         "hinge_rate_at_release": None if not release else float(h[release] - h[release - 1]) / dt,
@@ -122,8 +119,9 @@ def main(argv: list[str] | None = None) -> int:
     """Trace the episodes, print the table, write the JSON."""
     cfg = tyro.cli(ReleaseBench, args=argv, description=__doc__)
     import sim
+    from episode.runner import EpisodeRunner
     from learner.checkpoint import load_explorer, resolve_checkpoint
-    from learner.evaluate import EVAL_SEED
+    from learner.evaluate import EVAL_SEED, UnusedGuide
     from sim.errors import UserError
 
     if cfg.episodes < 1:
@@ -142,8 +140,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     door = door_bodies(env.unwrapped.model)
+    runner = EpisodeRunner(env, UnusedGuide(), explorer, explorer_deterministic=True)
     rows = [
-        trace_episode(env, explorer, EVAL_SEED + k, door)
+        trace_episode(runner, EVAL_SEED + k, door)
         for k in tqdm(range(cfg.episodes), desc="episodes", leave=False)
     ]
     print(f"seed   ok  release  hinge  rate  max   touching in {COAST_STEPS} steps after (bodies)")
