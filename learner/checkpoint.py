@@ -249,7 +249,7 @@ def load_explorer(
         )
         explorer.load(int(ckpt.get("weight_version", 1)), ckpt["actor"])
         if space == "command":
-            return command_explorer(explorer)
+            return command_explorer(explorer, speed=float(ckpt.get("explorer_speed", 1.0)))
     except (KeyError, TypeError, ValueError, RuntimeError) as e:
         first = str(e).strip().splitlines()[0][:200] if str(e).strip() else ""
         raise UserError(
@@ -259,15 +259,19 @@ def load_explorer(
     return explorer
 
 
-def command_explorer(policy: Explorer, env: object | None = None) -> CommandExplorer:
-    """Wrap a 6-D policy as a Command-space explorer driving ``env``'s door (a new one if None)."""
+def command_explorer(
+    policy: Explorer, env: object | None = None, speed: float = 1.0
+) -> CommandExplorer:
+    """Wrap a 6-D policy as a Command-space explorer driving ``env``'s door (a new one if None).
+
+    ``speed`` is the run's ``--explorer-speed`` (its controls relative to a person's).
+    """
     import sim
     from learner.explorer import CommandExplorer
     from teleop.command_space import CommandController
-    from teleop.mapper import CommandMapper
 
     door = env if env is not None else sim.make_door()
-    return CommandExplorer(policy, CommandController(CommandMapper.for_env(door)))
+    return CommandExplorer(policy, CommandController.for_env(door, speed))  # type: ignore[arg-type]
 
 
 def prune_checkpoints(run_dir: Path, keep: int) -> None:

@@ -345,6 +345,12 @@ class TrainConfig:
     explorer_space: Literal["command", "joint"] = "command"
     """The explorer acts in the 6-D teleop Command space through the mapper a person uses
     (command), or with the 28 joint targets directly (joint, the standard benchmark)."""
+    explorer_speed: float = 1.0
+    """How fast the Command-space explorer's controls are, relative to a person's: +-1 of its
+    actions means this many times a person's palm speed, twist and wrist rates (2 m/s, 6 rad/s,
+    3 rad/s), and its mapper lets the arm lead (push) as many times as far. 1 = exactly the
+    controls a person and the scripted guide have; above 1 the explorer may beat its guide's
+    timing. The recordings keep every Command in a person's units."""
     h1: int | None = None
     """Use this H1 instead of the one measured from the guide episodes."""
     eval_every: int = 10_000

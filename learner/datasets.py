@@ -18,15 +18,22 @@ import numpy as np
 from episode.types import Actor
 from learner.replay import DEMO_ACTORS, ReplayBuffer, add_demo_steps
 from sim.door import episode_success
+from teleop.command_space import PERSON, CommandScale, rescale
 
 Labeler = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 """``(obs, action, next_obs) -> Command vector`` (a :class:`CommandLabeler`)."""
 
 
 def agent_actions(
-    episode: object, space: Literal["command", "joint"], labeler: Labeler | None
+    episode: object,
+    space: Literal["command", "joint"],
+    labeler: Labeler | None,
+    command_scale: CommandScale = PERSON,
 ) -> np.ndarray:
     """An episode's actions in the agent's space: 28-D as recorded, or Command vectors.
+
+    Command vectors (recorded or labelled, both in a person's units) come back in the agent's
+    ``command_scale``, clipped to [-1, 1].
 
     Raises:
         ValueError: Command space, the episode has no recorded Commands and no labeler.
@@ -36,12 +43,12 @@ def agent_actions(
     if space == "joint":
         return actions
     commands = episode.commands  # type: ignore[attr-defined]
-    if commands is not None:
-        return np.asarray(commands, np.float32)
-    if labeler is None:
-        raise ValueError("episode has no recorded Commands: a labeler is needed")
-    obs = episode.observations  # type: ignore[attr-defined]
-    return np.stack([labeler(obs[t], actions[t], obs[t + 1]) for t in range(len(actions))])
+    if commands is None:
+        if labeler is None:
+            raise ValueError("episode has no recorded Commands: a labeler is needed")
+        obs = episode.observations  # type: ignore[attr-defined]
+        commands = [labeler(obs[t], actions[t], obs[t + 1]) for t in range(len(actions))]
+    return np.clip(rescale(np.asarray(commands, np.float32), PERSON, command_scale), -1.0, 1.0)
 
 
 def load_episodes(
@@ -52,6 +59,7 @@ def load_episodes(
     labeler: Labeler | None = None,
     demos: ReplayBuffer | None = None,
     demo_actors: frozenset[Actor] = DEMO_ACTORS,
+    command_scale: CommandScale = PERSON,
 ) -> int:
     """Add every episode of ``datasets`` to ``buffer`` (and the demo steps to ``demos``).
 
@@ -62,6 +70,7 @@ def load_episodes(
         labeler: Labels 28-D steps when a dataset has no recorded Commands.
         demos: Receives the guide and human steps of successful episodes (behaviour cloning).
         demo_actors: Whose steps of a successful episode ``demos`` receives.
+        command_scale: The agent's Command units (:func:`agent_actions`).
 
     Returns:
         Transitions added to ``buffer``.
@@ -76,7 +85,7 @@ def load_episodes(
         for ep in iter_episodes(dataset):
             if len(ep) == 0:
                 continue
-            actions = agent_actions(ep, space, labeler)
+            actions = agent_actions(ep, space, labeler, command_scale)
             obs = np.asarray(ep.observations, np.float32)
             open_steps = np.asarray(ep.step_success, bool)
             buffer.add_episode(

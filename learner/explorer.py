@@ -205,7 +205,9 @@ class CommandExplorer:
     """The explorer acting in the 6-D teleop Command space, through the mapper a person uses.
 
     ``act`` returns the 28-D door action (what the env, the sanitizer and the recording see);
-    :attr:`command_vector` is the Command it chose (what the agent learns from). At each
+    :attr:`command_vector` is the Command it chose, in a person's units (what the recording
+    holds and, back in the controller's units, what the agent learns from; entries exceed 1
+    where a faster controller goes beyond a person's rates). At each
     takeover the mapper carries over the previous actor's joint targets when that actor drives
     the same kind of mapper (a Command guide), or holds the pose in the observation.
 
@@ -222,7 +224,7 @@ class CommandExplorer:
             raise ValueError(f"a Command explorer needs a {COMMAND_DIM}-D policy: {policy.act_dim}")
         self.policy, self.controller = policy, controller
         self.command_vector: np.ndarray | None = None
-        """The Command vector of the last :meth:`act` (None before the first)."""
+        """The Command vector of the last :meth:`act`, in a person's units (None before)."""
 
     @property
     def version(self) -> int:
@@ -250,5 +252,6 @@ class CommandExplorer:
         self, obs: np.ndarray, deterministic: bool = False, previous: np.ndarray | None = None
     ) -> np.ndarray:
         """The 28-D action carrying out the policy's Command for ``obs``."""
-        self.command_vector = self.policy.act(obs, deterministic=deterministic, previous=previous)
-        return self.controller(self.command_vector, obs)
+        vector = self.policy.act(obs, deterministic=deterministic, previous=previous)
+        self.command_vector = self.controller.to_person(vector)
+        return self.controller(vector, obs)

@@ -30,6 +30,7 @@ from episode.types import Actor, Transition
 from learner.features import RATE_ENTRIES, input_dim, previous_observations, with_rates
 from learner.returns import n_step_targets, returns_to_go, tail_value
 from sim.door import episode_success
+from teleop.command_space import PERSON, CommandScale, rescale
 
 DEMO_ACTORS = frozenset({Actor.GUIDE, Actor.HUMAN})
 """Whose steps of a successful episode are demonstrations for behaviour cloning."""
@@ -307,6 +308,8 @@ class EpisodeReplay:
             vector the step carried, issued or labelled) or ``joint`` (the 28-D env action).
         demos: Receives the guide and human steps of successful episodes (None: no demos).
         demo_actors: Whose steps of a successful episode ``demos`` receives.
+        command_scale: The agent's Command units (a faster explorer's); the steps carry their
+            Commands in a person's units.
 
     """
 
@@ -316,11 +319,13 @@ class EpisodeReplay:
         space: Literal["command", "joint"],
         demos: ReplayBuffer | None = None,
         demo_actors: frozenset[Actor] = DEMO_ACTORS,
+        command_scale: CommandScale = PERSON,
     ) -> None:
         if space not in ("command", "joint"):
             raise ValueError(f"space must be 'command' or 'joint', got {space!r}")
         self.buffer, self.space, self.demos = buffer, space, demos
         self.demo_actors = demo_actors
+        self.command_scale = command_scale
         self._steps: list[Transition] = []
 
     def add(self, transition: Transition) -> None:
@@ -336,7 +341,7 @@ class EpisodeReplay:
         """The step's action in the agent's space (``add`` checked the Command is there)."""
         if self.space == "command":
             assert tr.command is not None
-            return tr.command
+            return np.clip(rescale(tr.command, PERSON, self.command_scale), -1.0, 1.0)
         return tr.action
 
     def discard_episode(self) -> None:

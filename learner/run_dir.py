@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -133,6 +134,10 @@ def check_values(cfg: TrainConfig) -> None:
     """Raise a :class:`UserError` for a setting that cannot work."""
     checks = [
         (cfg.steps >= 1, f"--steps must be >= 1, got {cfg.steps}"),
+        (
+            math.isfinite(cfg.explorer_speed) and 0.1 <= cfg.explorer_speed <= 10,
+            f"--explorer-speed must be in [0.1, 10], got {cfg.explorer_speed}",
+        ),
         (cfg.guide_episodes >= 0, f"--guide-episodes must be >= 0, got {cfg.guide_episodes}"),
         (cfg.eval_every >= 1, f"--eval-every must be >= 1, got {cfg.eval_every}"),
         (cfg.eval_episodes >= 0, f"--eval-episodes must be >= 0, got {cfg.eval_episodes}"),

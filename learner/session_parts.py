@@ -36,8 +36,7 @@ from learner.session_setup import build_curriculum, guide_data
 from learner.starts import roll_in_states
 from learner.thread import LearnerStats, LearnerThread, WeightSlot
 from sim.errors import UserError
-from teleop.command_space import COMMAND_DIM, CommandController, CommandLabeler
-from teleop.mapper import CommandMapper
+from teleop.command_space import COMMAND_DIM, PERSON, CommandController, CommandLabeler
 
 SELF_DEMO_EPISODES = 100
 """With self-imitation, the demo ring keeps room for this many of the explorer's episodes."""
@@ -70,7 +69,7 @@ def build_explorer(cfg: TrainConfig, env: Any, seed: int) -> Explorer | CommandE
     policy = Explorer(sim.OBS_DIM, policy_dim, cfg.sac, seed=seed)
     if space == "joint":
         return policy
-    return CommandExplorer(policy, CommandController(CommandMapper.for_env(env)))
+    return CommandExplorer(policy, CommandController.for_env(env, cfg.explorer_speed))
 
 
 class LearningParts:
@@ -100,6 +99,8 @@ class LearningParts:
         self.space = cfg.explorer_space
         self.policy_dim = COMMAND_DIM if self.space == "command" else sim.ACT_DIM
         """Size of the agent's actions: 6 (Command space) or 28 (joint space)."""
+        self.command_scale = PERSON.faster(cfg.explorer_speed)
+        """The agent's Command units (``--explorer-speed``); recordings hold a person's."""
         self.labeler = CommandLabeler.for_env(env)
         """Labels 28-D steps with the Command that explains them (user guides, human takeovers)."""
         self.agent: SACAgent | None = None
@@ -191,7 +192,9 @@ class LearningParts:
         """
         if self.online is None:
             return None
-        return EpisodeReplay(self.online, self.space, self.online_demos, SELF_DEMO_ACTORS)
+        return EpisodeReplay(
+            self.online, self.space, self.online_demos, SELF_DEMO_ACTORS, self.command_scale
+        )
 
     def load(
         self,
@@ -208,6 +211,7 @@ class LearningParts:
             labeler=self.labeler,
             demos=demos,
             demo_actors=demo_actors,
+            command_scale=self.command_scale,
         )
 
     def _make_thread(self, episodes: int) -> LearnerThread | None:
@@ -332,6 +336,7 @@ class LearningParts:
             "act_dim": sim.ACT_DIM,
             "sac_config": dataclasses.asdict(self.sac_config),
             "explorer_space": self.space,
+            "explorer_speed": self.cfg.explorer_speed,
             "policy_act_dim": self.policy_dim,
             "train_config": config_to_dict(cfg),
             "agent": agent_state,

@@ -97,7 +97,9 @@ def _run_guide_episodes(
     progress: Callable[[str], None] | None,
 ) -> list[EpisodeResult]:
     writer = None if dataset is None else _fresh_writer(dataset)
-    replay = EpisodeReplay(parts.offline, parts.space, demos=parts.demos)
+    replay = EpisodeReplay(
+        parts.offline, parts.space, demos=parts.demos, command_scale=parts.command_scale
+    )
     runner = EpisodeRunner(env, guide, None, recorder=writer, replay=replay,
                            command_labeler=parts.labeler)  # fmt: skip
     results: list[EpisodeResult] = []

@@ -30,8 +30,10 @@ INFO_KEYS: dict[str, str] = {"actor": "int8", "h": "int32", "success": "bool"}
 
 COMMAND_KEY = "command"
 """Optional per-step ``infos/command`` (T + 1, 6) float32: the step as a teleop Command vector
-(palm velocity xyz, twist, wrist, grasp in [-1, 1]; issued by the actor, or the label that best
-explains a 28-D action); row 0 (the reset) is NaN. Datasets written before it lack it."""
+(palm velocity xyz, twist, wrist, grasp, in a person's units: +-1 is 2 m/s, 6 rad/s, 3 rad/s,
+grasp open/closed; issued by the actor, or the label that best explains a 28-D action; an
+explorer trained with ``--explorer-speed`` above 1 may exceed 1 in the rates); row 0 (the
+reset) is NaN. Datasets written before it lack it."""
 
 COMMAND_DIM = 6
 """Entries of a Command vector."""

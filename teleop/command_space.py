@@ -12,7 +12,7 @@ still feed a Command-space explorer.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import gymnasium as gym
@@ -21,7 +21,7 @@ import numpy as np
 
 from sim.door import ACT_DIM, OBS_PALM
 from teleop.command import Command
-from teleop.mapper import ROLL_JOINT, WRIST_FLEX_JOINT, CommandMapper
+from teleop.mapper import ROLL_JOINT, WRIST_FLEX_JOINT, CommandMapper, check_speed
 from teleop.synergies import FIRST_FINGER_INDEX, finger_targets
 
 COMMAND_DIM = 6
@@ -44,6 +44,37 @@ class CommandScale:
             value = getattr(self, name)
             if not (np.isfinite(value) and value > 0):
                 raise ValueError(f"CommandScale.{name} must be a positive number, got {value!r}")
+
+    def faster(self, speed: float) -> CommandScale:
+        """This scale with every rate ``speed`` times larger (grasp, a level, unchanged)."""
+        check_speed(speed)
+        return replace(
+            self,
+            palm_speed=self.palm_speed * speed,
+            twist_rate=self.twist_rate * speed,
+            wrist_rate=self.wrist_rate * speed,
+        )
+
+    def units(self) -> np.ndarray:
+        """What +1 of each of the six entries means (grasp's entry is not a rate: 1)."""
+        p = self.palm_speed
+        return np.array([p, p, p, self.twist_rate, self.wrist_rate, 1.0])
+
+
+PERSON = CommandScale()
+"""The scale of a person's controls: every recorded Command vector (``infos/command``) is in it."""
+
+
+def rescale(vector: np.ndarray, source: CommandScale, target: CommandScale) -> np.ndarray:
+    """A (..., 6) Command vector in ``source``'s units, re-expressed in ``target``'s (not clipped).
+
+    A faster explorer's vectors go into the recordings in a person's units (entries may then
+    exceed 1), and recorded vectors come back in the explorer's units for learning.
+    """
+    if source == target:
+        return np.asarray(vector, dtype=np.float32)
+    factor = (source.units() / target.units()).astype(np.float32)
+    return np.asarray(vector, dtype=np.float32) * factor
 
 
 def encode(command: Command, scale: CommandScale = CommandScale()) -> np.ndarray:
@@ -92,6 +123,24 @@ class CommandController:
     def __init__(self, mapper: CommandMapper, scale: CommandScale | None = None) -> None:
         self.mapper = mapper
         self.scale = scale or CommandScale()
+
+    @classmethod
+    def for_env(cls, env: gym.Env, speed: float = 1.0) -> CommandController:
+        """A controller for ``env``'s door, ``speed`` times as fast as a person's controls.
+
+        ``speed`` scales what +-1 means (:meth:`CommandScale.faster`) and the mapper's rate
+        caps and arm lead with it (:meth:`~teleop.mapper.MapperConfig.faster`); 1 gives exactly
+        the controls a person and the scripted guide have.
+        """
+        return cls(CommandMapper.for_env(env, speed), PERSON.faster(speed))
+
+    def to_person(self, vector: np.ndarray) -> np.ndarray:
+        """``vector`` (this controller's units) in a person's units, as recordings hold it."""
+        return rescale(vector, self.scale, PERSON)
+
+    def from_person(self, vector: np.ndarray) -> np.ndarray:
+        """A recorded vector (a person's units) in this controller's units, clipped to [-1, 1]."""
+        return np.clip(rescale(vector, PERSON, self.scale), -1.0, 1.0)
 
     def reset(self, obs: np.ndarray) -> None:
         """Hold the pose in ``obs`` (episode start, or taking over from a 28-D actor)."""

@@ -21,7 +21,7 @@ computed on a private ``MjData`` (the live env data is never touched).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import mujoco
 import numpy as np
@@ -88,6 +88,28 @@ class MapperConfig:
             if len(gains) != 4 or not all(np.isfinite(g) and g >= 0 for g in gains):
                 raise ValueError(f"MapperConfig.{name} needs 4 gains >= 0, got {gains!r}")
 
+    def faster(self, speed: float) -> MapperConfig:
+        """This config with its rate caps and the arm's lead (its push) ``speed`` times larger.
+
+        Raises:
+            ValueError: ``speed`` is not a positive number.
+
+        """
+        check_speed(speed)
+        return replace(
+            self,
+            max_palm_speed=self.max_palm_speed * speed,
+            max_twist_rate=self.max_twist_rate * speed,
+            max_wrist_rate=self.max_wrist_rate * speed,
+            max_lead=self.max_lead * speed,
+        )
+
+
+def check_speed(speed: float) -> None:
+    """Fail fast on a speed factor that is not a positive, finite number."""
+    if not (isinstance(speed, (int, float)) and np.isfinite(speed) and speed > 0):
+        raise ValueError(f"a speed factor must be a positive number, got {speed!r}")
+
 
 class CommandMapper:
     """Turns :class:`Command` s into 28-D actions, keeping absolute joint targets between steps.
@@ -121,10 +143,16 @@ class CommandMapper:
         self._prev_q: np.ndarray | None = None
 
     @classmethod
-    def for_env(cls, env: object) -> CommandMapper:
-        """A mapper for a door env (its model, its control period ``dt``)."""
+    def for_env(cls, env: object, speed: float = 1.0) -> CommandMapper:
+        """A mapper for a door env (its model, its control period ``dt``).
+
+        Args:
+            env: The door env.
+            speed: Rate caps and arm lead relative to a person's (:meth:`MapperConfig.faster`).
+
+        """
         unwrapped = env.unwrapped  # type: ignore[attr-defined]
-        return cls(unwrapped.model, MapperConfig(dt=float(unwrapped.dt)))
+        return cls(unwrapped.model, MapperConfig(dt=float(unwrapped.dt)).faster(speed))
 
     def reset(self, obs: np.ndarray) -> None:
         """Set the joint targets to the pose in ``obs`` (an episode's first observation)."""

@@ -22,8 +22,9 @@ from teleop.command_space import (
     CommandScale,
     decode,
     encode,
+    rescale,
 )
-from teleop.mapper import CommandMapper
+from teleop.mapper import CommandMapper, MapperConfig
 
 
 @pytest.fixture(scope="module")
@@ -170,3 +171,53 @@ def test_command_explorer_take_over_carries_the_guides_mapper_targets(env):
         CommandExplorer(
             Explorer(sim.OBS_DIM, sim.ACT_DIM, SACConfig(hidden=16)), explorer.controller
         )
+
+
+# -- a faster explorer (--explorer-speed) ---------------------------------------------------------
+
+
+def test_a_faster_controller_widens_its_units_caps_and_lead_together(env):
+    person = CommandController.for_env(env)
+    assert person.scale == CommandScale()
+    assert person.mapper.config == MapperConfig(dt=env.unwrapped.dt)
+    fast = CommandController.for_env(env, 1.5)
+    cfg = fast.mapper.config
+    assert (cfg.max_palm_speed, cfg.max_twist_rate, cfg.max_wrist_rate) == (3.0, 9.0, 4.5)
+    assert math.isclose(cfg.max_lead, 0.12)
+    assert decode(np.array([1, 0, 0, -1, 1, 1.0]), fast.scale) == Command(
+        palm_velocity=(3.0, 0.0, 0.0), twist=-9.0, wrist=4.5, grasp=1.0
+    )
+    v = np.array([1.0, -1.0, 0.5, 1.0, -0.2, -1.0], np.float32)
+    np.testing.assert_allclose(fast.to_person(v), [1.5, -1.5, 0.75, 1.5, -0.3, -1.0], rtol=1e-6)
+    np.testing.assert_allclose(fast.from_person(fast.to_person(v)), v, rtol=1e-6)
+    np.testing.assert_allclose(rescale(v, CommandScale(), CommandScale()), v)
+    for bad in (0.0, -1.0, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="positive number"):
+            CommandController.for_env(env, bad)
+
+
+def test_a_faster_controller_moves_the_palm_faster(env):
+    """The same +y Command vector, 1.5 times the speed: the palm travels about 1.5 times as far."""
+
+    def travel(speed: float) -> float:
+        obs, _ = env.reset(seed=0)
+        controller = CommandController.for_env(env, speed)
+        controller.reset(obs)
+        start = obs[OBS_PALM].copy()
+        for _ in range(8):
+            obs, *_ = env.step(controller(np.array([0, 0.5, 0, 0, 0, -1.0]), obs))
+        return float(obs[OBS_PALM][1] - start[1])
+
+    slow, fast = travel(1.0), travel(1.5)
+    assert slow > 0.02 and 1.3 < fast / slow < 1.7, (slow, fast)
+
+
+def test_a_faster_explorer_records_its_commands_in_a_persons_units(env):
+    policy = Explorer(sim.OBS_DIM, COMMAND_DIM, SACConfig(hidden=16), seed=0)
+    explorer = CommandExplorer(policy, CommandController.for_env(env, 2.0))
+    obs, _ = env.reset(seed=0)
+    explorer.take_over(obs, None)
+    explorer.act(obs, deterministic=True)
+    own = policy.act(obs, deterministic=True)
+    np.testing.assert_allclose(explorer.command_vector[:5], 2.0 * own[:5], rtol=1e-5)
+    assert explorer.command_vector[5] == pytest.approx(own[5])

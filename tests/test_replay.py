@@ -9,6 +9,7 @@ import torch
 from episode.types import Actor, Transition
 from learner.replay import Batch, EpisodeReplay, ReplayBuffer, sample_mixed
 from learner.returns import n_step_targets, returns_to_go, tail_value
+from teleop.command_space import PERSON
 
 OBS, ACT = 3, 2
 
@@ -181,6 +182,19 @@ def test_episode_replay_commits_whole_episodes_in_the_agents_space():
         command.add(_tr(0, -1.0, None))
     with pytest.raises(ValueError, match="space"):
         EpisodeReplay(ReplayBuffer(10, OBS, 6), "pixels")  # type: ignore[arg-type]
+
+
+def test_a_faster_agent_learns_recorded_commands_in_its_own_units():
+    """Steps carry a person's units; an agent twice as fast learns rates at half the value."""
+    faster = EpisodeReplay(ReplayBuffer(10, OBS, 6), "command", command_scale=PERSON.faster(2.0))
+    person = np.array([1.0, -0.5, 0.2, 1.0, -1.0, 0.8], np.float32)
+    explorer = np.array([3.0, 0.0, 0.0, -2.4, 0.0, -1.0], np.float32)  # beyond a person's rates
+    faster.add(_tr(0, -1.0, person))
+    faster.add(_tr(1, -1.0, explorer))
+    faster.end_episode()
+    actions = faster.buffer.arrays()["actions"]
+    np.testing.assert_allclose(actions[0], [0.5, -0.25, 0.1, 0.5, -0.5, 0.8])  # grasp: a level
+    np.testing.assert_allclose(actions[1], [1.0, 0.0, 0.0, -1.0, 0.0, -1.0])  # clipped to +-1
 
 
 def _episode(replay: EpisodeReplay, actors: list[Actor], open_steps: int) -> None:

@@ -19,6 +19,7 @@ from learner.checkpoint import (
     latest_checkpoint,
     list_checkpoints,
     load_checkpoint,
+    load_explorer,
     save_checkpoint,
 )
 from learner.config import TRAIN_UTD, TrainConfig
@@ -129,6 +130,22 @@ def test_the_checkpoint_keeps_the_explorer_its_evaluation_row_measured(tiny_run,
                         "--no-progress"]) == 0  # fmt: skip
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert result["mean_return"] == pytest.approx(float(row["mean_return"]))
+
+
+def test_a_faster_explorer_is_trained_saved_and_evaluated_at_its_speed(tmp_path, capsys):
+    run = tmp_path / "fast"
+    assert train(run, "--steps", "400", "--explorer-speed", "1.5") == 0
+    assert read_config(run / "config.json")["explorer_speed"] == 1.5
+    explorer = load_explorer(run, obs_dim=sim.OBS_DIM, act_dim=sim.ACT_DIM)
+    assert explorer.controller.scale.palm_speed == 3.0  # type: ignore[union-attr]
+    row = read_csv(run / "metrics" / "evals.csv")[-1]
+    capsys.readouterr()
+    assert launch.main(["eval", "--checkpoint", str(run), "--episodes", "1", "--json",
+                        "--no-progress"]) == 0  # fmt: skip
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["mean_return"] == pytest.approx(float(row["mean_return"]))
+    assert train(run, "--steps", "600", "--resume") == 2  # the speed is the run's: not changed
+    assert "--explorer-speed" in capsys.readouterr().err
 
 
 def test_ctrl_c_saves_and_resume_ends_like_an_uninterrupted_run(tmp_path):
@@ -295,6 +312,8 @@ def test_sigterm_saves_like_ctrl_c(tmp_path):
         (["--sac.hidden", str(10**7)], "hidden must be in"),
         (["--sac.actor-lr", "-1"], "actor_lr must be a positive number"),
         (["--curriculum.window", "0"], "--curriculum.window must be >= 1"),
+        (["--explorer-speed", "0"], "--explorer-speed must be in [0.1, 10]"),
+        (["--explorer-speed", "nan"], "--explorer-speed must be in [0.1, 10]"),
         (["--curriculum.retry-failures", "2"], "--curriculum.retry-failures must be in [0, 1]"),
         (["--curriculum.retry-until", "190"], "--curriculum.retry-from and retry-until must"),
         (["--learner.device", "cuda"], "no CUDA GPU here"),
