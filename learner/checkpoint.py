@@ -271,7 +271,7 @@ def command_explorer(
     from teleop.command_space import CommandController
 
     door = env if env is not None else sim.make_door()
-    return CommandExplorer(policy, CommandController.for_env(door, speed))  # type: ignore[arg-type]
+    return CommandExplorer(policy, CommandController.for_env(door, speed))
 
 
 def prune_checkpoints(run_dir: Path, keep: int) -> None:

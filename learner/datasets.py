@@ -18,7 +18,7 @@ import numpy as np
 from episode.types import Actor
 from learner.replay import DEMO_ACTORS, ReplayBuffer, add_demo_steps
 from sim.door import episode_success
-from teleop.command_space import PERSON, CommandScale, rescale
+from teleop.command_space import PERSON, CommandScale, from_person
 
 Labeler = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 """``(obs, action, next_obs) -> Command vector`` (a :class:`CommandLabeler`)."""
@@ -48,7 +48,7 @@ def agent_actions(
             raise ValueError("episode has no recorded Commands: a labeler is needed")
         obs = episode.observations  # type: ignore[attr-defined]
         commands = [labeler(obs[t], actions[t], obs[t + 1]) for t in range(len(actions))]
-    return np.clip(rescale(np.asarray(commands, np.float32), PERSON, command_scale), -1.0, 1.0)
+    return from_person(np.asarray(commands, np.float32), command_scale)
 
 
 def load_episodes(

@@ -30,7 +30,7 @@ from episode.types import Actor, Transition
 from learner.features import RATE_ENTRIES, input_dim, previous_observations, with_rates
 from learner.returns import n_step_targets, returns_to_go, tail_value
 from sim.door import episode_success
-from teleop.command_space import PERSON, CommandScale, rescale
+from teleop.command_space import PERSON, CommandScale, from_person
 
 DEMO_ACTORS = frozenset({Actor.GUIDE, Actor.HUMAN})
 """Whose steps of a successful episode are demonstrations for behaviour cloning."""
@@ -341,7 +341,7 @@ class EpisodeReplay:
         """The step's action in the agent's space (``add`` checked the Command is there)."""
         if self.space == "command":
             assert tr.command is not None
-            return np.clip(rescale(tr.command, PERSON, self.command_scale), -1.0, 1.0)
+            return from_person(tr.command, self.command_scale)
         return tr.action
 
     def discard_episode(self) -> None:

@@ -77,6 +77,11 @@ def rescale(vector: np.ndarray, source: CommandScale, target: CommandScale) -> n
     return np.asarray(vector, dtype=np.float32) * factor
 
 
+def from_person(vector: np.ndarray, scale: CommandScale) -> np.ndarray:
+    """A recorded vector (a person's units) in ``scale``'s units, clipped to [-1, 1]."""
+    return np.clip(rescale(vector, PERSON, scale), -1.0, 1.0)
+
+
 def encode(command: Command, scale: CommandScale = CommandScale()) -> np.ndarray:
     """The float32 (6,) vector in [-1, 1] for ``command`` (rates beyond the scale are clipped)."""
     v = np.array(
@@ -125,7 +130,7 @@ class CommandController:
         self.scale = scale or CommandScale()
 
     @classmethod
-    def for_env(cls, env: gym.Env, speed: float = 1.0) -> CommandController:
+    def for_env(cls, env: object, speed: float = 1.0) -> CommandController:
         """A controller for ``env``'s door, ``speed`` times as fast as a person's controls.
 
         ``speed`` scales what +-1 means (:meth:`CommandScale.faster`) and the mapper's rate
@@ -140,7 +145,7 @@ class CommandController:
 
     def from_person(self, vector: np.ndarray) -> np.ndarray:
         """A recorded vector (a person's units) in this controller's units, clipped to [-1, 1]."""
-        return np.clip(rescale(vector, PERSON, self.scale), -1.0, 1.0)
+        return from_person(vector, self.scale)
 
     def reset(self, obs: np.ndarray) -> None:
         """Hold the pose in ``obs`` (episode start, or taking over from a 28-D actor)."""
