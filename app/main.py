@@ -45,7 +45,7 @@ from app.theme import Fonts, TextCache
 from app.timeline import draw_timeline
 from guides.human import HumanGuide
 from guides.mapping import mapper_for
-from learner.checkpoint import no_interrupts
+from learner.interrupts import no_interrupts, stop_requests
 from recordings.writer import RecordingError
 from teleop.gamepad import GamepadConfig, GamepadDevice
 from teleop.keyboard import KeyboardConfig, KeyboardDevice
@@ -312,10 +312,15 @@ class App:
         """Run until closed (or ``max_frames``); shut down cleanly; return the exit code."""
         limit = max_frames if max_frames is not None else self.cfg.max_frames
         try:
-            self.start()
-            while not self.session.quit_requested and (limit is None or self.frames < limit):
-                self.frame()
-        except KeyboardInterrupt:
+            with stop_requests() as stop:  # Ctrl-C, SIGTERM: the frame ends, then we close
+                self.start()
+                while not (self.session.quit_requested or stop.requested) and (
+                    limit is None or self.frames < limit
+                ):
+                    self.frame()
+            if stop.requested:
+                log.info("interrupted: saving and closing")
+        except KeyboardInterrupt:  # a second Ctrl-C
             log.info("interrupted: saving and closing")
         finally:
             errors = self.shutdown()

@@ -40,6 +40,7 @@ from app.plot import HorizonPlot
 from app.theme import Fonts, TextCache
 from app.timeline import EpisodeTrack, draw_timeline
 from episode.types import Actor
+from learner.interrupts import stop_requests
 from recordings.episode import Episode
 from sim.door import OBS_HANDLE, OBS_HINGE, OBS_LATCH, OBS_PALM, make_door
 from sim.errors import UserError
@@ -382,9 +383,12 @@ class ReplayViewer:
         """Run until closed (or ``max_frames``); return 0."""
         limit = max_frames if max_frames is not None else self.cfg.max_frames
         try:
-            while not self.quit_requested and (limit is None or self.frames < limit):
-                self.frame()
-        except KeyboardInterrupt:
+            with stop_requests() as stop:
+                while not (self.quit_requested or stop.requested) and (
+                    limit is None or self.frames < limit
+                ):
+                    self.frame()
+        except KeyboardInterrupt:  # a second Ctrl-C
             log.info("interrupted")
         finally:
             self.renderer.close()

@@ -11,14 +11,10 @@ that says so; :func:`load_resumable` falls back to an older checkpoint of the ru
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import io
 import logging
 import re
-import signal
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -83,22 +79,6 @@ def save_checkpoint(path: Path, payload: dict[str, Any]) -> Path:
             "the run directory writable; the recordings so far are safe)"
         ) from None
     return path
-
-
-@contextlib.contextmanager
-def no_interrupts() -> Iterator[None]:
-    """Ignore Ctrl-C while shutting down and saving (main thread only).
-
-    A second Ctrl-C then cannot tear a checkpoint or a recording in half.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 def list_checkpoints(run_dir: Path) -> list[Path]:

@@ -19,6 +19,7 @@ from tqdm import tqdm
 from episode.guide import Guide
 from episode.types import EpisodeResult
 from learner.config import CollectConfig, CurriculumConfig, TrainConfig
+from learner.interrupts import StopRequest, stop_requests
 from learner.run_dir import MAX_EPISODES, MAX_SEED, check_workers
 from learner.session import GuideBuilder, LearningSession, SessionOptions
 from sim.door import EPISODE_STEPS, normalized_score
@@ -94,6 +95,10 @@ def collect_session(
     return session
 
 
+STOPPING = "stopping after this step; the episode in progress is dropped (Ctrl-C again: at once)"
+"""What the first Ctrl-C prints."""
+
+
 def collect_episodes(
     session: LearningSession,
     episodes: int,
@@ -122,16 +127,14 @@ def collect_episodes(
         bar.set_postfix(success=f"{stats.success_rate:.0%}", score=f"{stats.mean_score:.1f}")
 
     try:
-        if play is not None:
+        if play is not None:  # Ray workers: Ctrl-C raises, as Ray expects
             session.add_episode_observer(lambda result, _finished: count(result))
             play(session, episodes)
-        for _ in range(episodes if play is None else 0):
-            session.begin_episode()
-            while not session.done:
-                session.step()
-            result = session.end_episode()
-            assert result is not None
-            count(result)
+        else:
+            with stop_requests(STOPPING) as stop:
+                _play_here(session, episodes, count, stop)
+            if stop.requested:
+                raise KeyboardInterrupt
     except KeyboardInterrupt:
         session.abort_episode()
         stats.interrupted = True
@@ -141,6 +144,24 @@ def collect_episodes(
     finally:
         bar.close()
     return stats
+
+
+def _play_here(
+    session: LearningSession,
+    episodes: int,
+    count: Callable[[EpisodeResult], None],
+    stop: StopRequest,
+) -> None:
+    """Play and record ``episodes`` here, one after the other, until done or asked to stop."""
+    for _ in range(episodes):
+        session.begin_episode()
+        while not session.done and not stop.requested:
+            session.step()
+        if stop.requested:
+            return
+        result = session.end_episode()
+        assert result is not None
+        count(result)
 
 
 def run_collect(cfg: CollectConfig, build_guide: GuideBuilder | None = None) -> int:

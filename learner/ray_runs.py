@@ -20,6 +20,7 @@ import sim
 from episode.tape import PlayedEpisode
 from episode.types import EpisodeResult, Policy
 from learner.config import EvalConfig
+from learner.interrupts import StopRequest
 from learner.ray_workers import REPORT_EVERY, EpisodeTask, WeightShipper, WorkerPool, WorkerSpec
 from learner.session import GuideBuilder, LearningSession
 from learner.session_parts import build_explorer
@@ -57,7 +58,7 @@ def play_session(session: LearningSession, pool: WorkerPool, more: Callable[[int
 def train_on_workers(
     session: LearningSession,
     build_guide: GuideBuilder | None,
-    train_loop: Callable[[LearningSession, Callable[[LearningSession], None]], int],
+    train_loop: Callable[[LearningSession, Callable[[LearningSession, StopRequest], None]], int],
 ) -> int:
     """``train --workers N``: the trainer's loop with the episodes played on Ray workers."""
     cfg = session.cfg
@@ -68,8 +69,11 @@ def train_on_workers(
         ahead = (k - session.counters.episodes) * sim.EPISODE_STEPS
         return session.env_steps + ahead < cfg.steps
 
+    def play(s: LearningSession, stop: StopRequest) -> None:  # Ctrl-C: no new episodes
+        play_session(s, pool, lambda k: more(k) and not stop.requested)
+
     try:
-        return train_loop(session, lambda s: play_session(s, pool, more))
+        return train_loop(session, play)
     finally:
         print(f"workers: {pool.staleness.line(cfg.workers, last=len(pool.staleness.lags))}")
         pool.close()

@@ -396,7 +396,7 @@ class LearningSession:
         return errors
 
     def close(self) -> list[BaseException]:
-        """Keep an episode in progress, stop the learner, checkpoint, flush, plot.
+        """Drop an episode in progress, stop the learner, checkpoint, flush, plot.
 
         Every step is tried; the errors are returned (not raised) so the caller reports all.
         """

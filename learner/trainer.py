@@ -14,8 +14,9 @@ One run, start to end (the :class:`~learner.session.LearningSession` does the wo
    batches, paced: collection waits so that updates keep up with ``utd_ratio`` x env steps.
 4. Every ``--eval-every`` steps the explorer alone (h = 0, deterministic) is evaluated on a
    fixed set of seeds; rows go to ``DIR/metrics/*.csv``, PNG plots to ``DIR/plots``;
-   checkpoints to ``DIR/checkpoints`` every ``--checkpoint-every`` steps and at exit (Ctrl-C
-   included: the episode in progress is kept in the recording, exit code 130).
+   checkpoints to ``DIR/checkpoints`` every ``--checkpoint-every`` steps and at exit. Ctrl-C
+   (or SIGTERM) stops at the next step (:mod:`learner.interrupts`): the episode in progress is
+   dropped, to be played again from its seed on ``--resume``; exit code 130.
 5. ``--resume`` reloads the newest checkpoint (of a train or an app run) and rebuilds both
    buffers from the run's own recordings.
 6. ``--workers N > 1`` plays step 2's episodes on N Ray rollout workers
@@ -32,8 +33,8 @@ import numpy as np
 from tqdm import tqdm
 
 from episode.types import EpisodeResult
-from learner.checkpoint import no_interrupts
 from learner.config import TrainConfig
+from learner.interrupts import StopRequest, no_interrupts, stop_requests
 from learner.run_dir import check_run_dir, check_values, check_workers
 from learner.session import GuideBuilder, LearningSession, SessionOptions
 from sim.errors import UserError
@@ -66,6 +67,10 @@ def run_train(cfg: TrainConfig, build_guide: GuideBuilder | None = None) -> int:
     return train_loop(session)
 
 
+STOPPING = "stopping after this step, then saving a checkpoint (Ctrl-C again: at once)"
+"""What the first Ctrl-C prints."""
+
+
 def check_train_values(cfg: TrainConfig) -> None:
     """The checks of ``train`` beyond the session's own."""
     check_values(cfg)
@@ -85,23 +90,30 @@ def check_train_values(cfg: TrainConfig) -> None:
         )
 
 
-def play_here(session: LearningSession) -> None:
-    """``while env_steps < steps: begin; step until done; end`` in this process."""
-    while session.env_steps < session.cfg.steps:
+Play = Callable[[LearningSession, StopRequest], None]
+"""Plays a session's episodes until ``--steps`` or a stop request (here, or on Ray workers)."""
+
+
+def play_here(session: LearningSession, stop: StopRequest | None = None) -> None:
+    """``while env_steps < steps: begin; step until done; end`` in this process.
+
+    A stop request ends it between two steps, the episode in progress left open.
+    """
+    stop = stop or StopRequest()
+    while session.env_steps < session.cfg.steps and not stop.requested:
         session.begin_episode()
-        while not session.done:
+        while not session.done and not stop.requested:
             session.step()
-        session.end_episode()
+        if not stop.requested:
+            session.end_episode()
 
 
-def train_loop(
-    session: LearningSession, play: Callable[[LearningSession], None] = play_here
-) -> int:
+def train_loop(session: LearningSession, play: Play = play_here) -> int:
     """Play the run's episodes (``play``), evaluate, save and close at the end.
 
     Args:
         session: The run's session.
-        play: Plays episodes until ``--steps`` (here, or on Ray workers).
+        play: Plays episodes until ``--steps`` or Ctrl-C (here, or on Ray workers).
 
     Returns:
         0 when done, 130 after Ctrl-C (a checkpoint is saved either way).
@@ -113,22 +125,25 @@ def train_loop(
     recent: deque[EpisodeResult] = deque(maxlen=SUCCESS_WINDOW)
     session.add_step_observer(lambda _tr: bar.update(1))
     session.add_episode_observer(lambda r, finished: _on_episode(session, bar, recent, r, finished))
-    interrupted = False
-    try:
-        play(session)
-        session.finish()
-    except KeyboardInterrupt:
-        interrupted = True
-        bar.write("interrupted: saving a checkpoint and the episode in progress")
-        session.abort_episode()
-    except BaseException:
+    with stop_requests(STOPPING) as stop:
+        interrupted = False
+        try:
+            play(session, stop)
+            if not stop.requested:
+                session.finish()
+            interrupted = stop.requested
+        except KeyboardInterrupt:  # a second Ctrl-C: at once
+            interrupted = True
+        except BaseException:
+            bar.close()
+            with no_interrupts():
+                session.close()  # keep what was recorded; the error is what matters
+            raise
         bar.close()
         with no_interrupts():
-            session.close()  # keep what was recorded; the error is what matters
-        raise
-    bar.close()
-    with no_interrupts():
-        errors = session.close()
+            if interrupted:
+                print("interrupted: the episode in progress is dropped (--resume plays it again)")
+            errors = session.close()  # drops an episode in progress, saves, flushes
     if session.parts.thread is not None:
         session.parts.thread.raise_if_failed()
     if errors:
