@@ -4,6 +4,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -58,3 +59,31 @@ def test_collect_stopped_by_sigterm_keeps_whole_episodes_and_exits_130(tmp_path)
     episodes = list(iter_episodes(out))
     assert 2 <= len(episodes) < 500
     assert all(len(e.rewards) == 200 for e in episodes)  # the door's episodes: whole ones only
+
+
+def test_the_app_stopped_by_sigterm_ends_its_frame_closes_and_saves(tmp_path):
+    """SIGTERM (a session manager closing the app) beside a learner thread: the frame loop
+    ends, the learner stops and a checkpoint is saved; the app exits 0."""
+    import pygame
+
+    from app.layout import window_size
+    from tests.test_app import VIEW, make_app
+
+    pygame.display.init()
+    pygame.font.init()
+    try:
+        run_dir = tmp_path / "run"
+        app = make_app(pygame.display.set_mode(window_size(VIEW)), run_dir, guide="scripted",
+                       h=20, learner=True, warmup_steps=100, fixed_steps_per_frame=50)  # fmt: skip
+        app.start()
+        while app.episodes.learning.env_steps < 300:  # the learner is running
+            app.frame()
+        timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGTERM))
+        timer.start()
+        assert app.run(max_frames=app.frames + 100_000) == 0
+        timer.join()
+        assert app.frames < 100_000  # the signal ended the loop, not the frame budget
+        assert list((run_dir / "checkpoints").glob("step_*.pt"))
+        assert not app.episodes.learning.parts.thread.is_alive()
+    finally:
+        pygame.display.quit()
