@@ -19,7 +19,7 @@ from tqdm import tqdm
 from episode.guide import Guide
 from episode.types import EpisodeResult
 from learner.config import CollectConfig, CurriculumConfig, TrainConfig
-from learner.interrupts import StopRequest, stop_requests
+from learner.interrupts import stop_requests
 from learner.run_dir import MAX_EPISODES, MAX_SEED, check_workers
 from learner.session import GuideBuilder, LearningSession, SessionOptions
 from sim.door import EPISODE_STEPS, normalized_score
@@ -132,36 +132,21 @@ def collect_episodes(
             play(session, episodes)
         else:
             with stop_requests(STOPPING) as stop:
-                _play_here(session, episodes, count, stop)
-            if stop.requested:
-                raise KeyboardInterrupt
+                for _ in range(episodes):
+                    if (result := session.play_episode(stop)) is None:
+                        break
+                    count(result)
+            stats.interrupted = stop.requested
     except KeyboardInterrupt:
-        session.abort_episode()
         stats.interrupted = True
     except BaseException:
         session.abort_episode()  # a failing guide must not leave a half episode behind
         raise
     finally:
         bar.close()
+    if stats.interrupted:
+        session.abort_episode()
     return stats
-
-
-def _play_here(
-    session: LearningSession,
-    episodes: int,
-    count: Callable[[EpisodeResult], None],
-    stop: StopRequest,
-) -> None:
-    """Play and record ``episodes`` here, one after the other, until done or asked to stop."""
-    for _ in range(episodes):
-        session.begin_episode()
-        while not session.done and not stop.requested:
-            session.step()
-        if stop.requested:
-            return
-        result = session.end_episode()
-        assert result is not None
-        count(result)
 
 
 def run_collect(cfg: CollectConfig, build_guide: GuideBuilder | None = None) -> int:

@@ -40,6 +40,7 @@ from episode.types import EpisodeResult, Transition
 from learner import checkpoint as ckpt_io
 from learner.config import TrainConfig
 from learner.evaluate import UnusedGuide
+from learner.interrupts import StopRequest
 from learner.metrics import MetricsLog
 from learner.replay import ReplayBuffer
 from learner.run_dir import online_datasets, open_writer, prepare_run_dir
@@ -288,6 +289,21 @@ class LearningSession:
         if error is not None:
             raise error
         return result
+
+    def play_episode(self, stop: StopRequest | None = None) -> EpisodeResult | None:
+        """Begin, step until done and end one episode here (``train`` and ``collect``).
+
+        Returns:
+            Its result; None when ``stop`` was asked mid-way (the episode is left open for
+            :meth:`close` to drop, to be played again on ``--resume``).
+
+        """
+        self.begin_episode()
+        while not self.done:
+            if stop is not None and stop.requested:
+                return None
+            self.step()
+        return self.end_episode()
 
     def commit_played(self, played: PlayedEpisode) -> None:
         """Commit an episode a Ray worker played as if it had been played here.

@@ -95,17 +95,10 @@ Play = Callable[[LearningSession, StopRequest], None]
 
 
 def play_here(session: LearningSession, stop: StopRequest | None = None) -> None:
-    """``while env_steps < steps: begin; step until done; end`` in this process.
-
-    A stop request ends it between two steps, the episode in progress left open.
-    """
-    stop = stop or StopRequest()
-    while session.env_steps < session.cfg.steps and not stop.requested:
-        session.begin_episode()
-        while not session.done and not stop.requested:
-            session.step()
-        if not stop.requested:
-            session.end_episode()
+    """Play episodes in this process until ``--steps`` or a stop request (between two steps)."""
+    while session.env_steps < session.cfg.steps:
+        if session.play_episode(stop) is None:
+            return
 
 
 def train_loop(session: LearningSession, play: Play = play_here) -> int:
