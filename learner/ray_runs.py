@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tqdm import tqdm
 
@@ -24,9 +24,6 @@ from learner.interrupts import StopRequest
 from learner.ray_workers import REPORT_EVERY, EpisodeTask, WeightShipper, WorkerPool, WorkerSpec
 from learner.session import GuideBuilder, LearningSession
 from learner.session_parts import build_explorer
-
-if TYPE_CHECKING:
-    from learner.trainer import Play
 
 
 def session_tasks(session: LearningSession) -> Callable[[int], EpisodeTask]:
@@ -61,7 +58,7 @@ def play_session(session: LearningSession, pool: WorkerPool, more: Callable[[int
 def train_on_workers(
     session: LearningSession,
     build_guide: GuideBuilder | None,
-    train_loop: Callable[[LearningSession, Play], int],
+    train_loop: Callable[[LearningSession, Callable[[LearningSession, StopRequest], None]], int],
 ) -> int:
     """``train --workers N``: the trainer's loop with the episodes played on Ray workers."""
     cfg = session.cfg
