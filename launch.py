@@ -32,7 +32,13 @@ import tyro
 
 from app.config import AppConfig, ReplayConfig
 from guides.registry import GuideSpec, parse_spec
-from learner.config import CollectConfig, EvalConfig, TrainConfig, saved_sac_settings
+from learner.config import (
+    CollectConfig,
+    EvalConfig,
+    TrainConfig,
+    saved_sac_settings,
+    saved_train_settings,
+)
 from recordings.config import RecordingsConfig
 from sim.errors import UserError
 
@@ -102,7 +108,9 @@ def expand_config(argv: list[str]) -> list[str]:
     if not isinstance(settings, dict):
         print(f"error: --config {path} holds no train settings (a JSON object)", file=sys.stderr)
         raise SystemExit(2)
-    if isinstance(settings.get("sac"), dict):  # a run from before an option: as it was made
+    if "train" in data:  # a run's config.json: options it predates as they behaved then
+        settings = saved_train_settings(settings)
+    elif isinstance(settings.get("sac"), dict):
         settings = {**settings, "sac": saved_sac_settings(settings["sac"])}
     options = _as_options({k: v for k, v in settings.items() if k not in CONFIG_SKIPPED})
     return ["train", *options, *argv[1:i], *argv[i + 2 :]]

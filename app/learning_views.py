@@ -14,7 +14,7 @@ from app.config import AppConfig
 from app.hud import LearnerView, RecordingView
 from learner.checkpoint import latest_checkpoint
 from learner.config import CurriculumConfig, LearnerConfig, SACConfig, TrainConfig
-from learner.run_dir import APP_DATASET
+from learner.run_dir import APP_DATASET, CONFIG_FILE, read_config
 from learner.session import LearningSession, SessionOptions, one_line
 from sim.door import EPISODE_STEPS
 
@@ -25,13 +25,19 @@ CHECKPOINT_EVERY_EPISODES = 20
 
 
 def session_settings(cfg: AppConfig) -> tuple[TrainConfig, SessionOptions]:
-    """The learning session an app config asks for (resumed if ``--run-dir`` holds a run)."""
+    """The learning session an app config asks for (resumed if ``--run-dir`` holds a run).
+
+    A resumed run keeps its explorer's speed (its actor learned what +-1 means at that speed).
+    """
+    run_dir = Path(cfg.run_dir)
+    resume = latest_checkpoint(run_dir) is not None
     train = TrainConfig(
-        run_dir=Path(cfg.run_dir),
+        run_dir=run_dir,
         guide=cfg.guide,
         strategy=cfg.strategy,
         seed=cfg.seed,
-        resume=latest_checkpoint(Path(cfg.run_dir)) is not None,
+        resume=resume,
+        explorer_speed=_explorer_speed(run_dir) if resume else TrainConfig.explorer_speed,
         guide_episodes=cfg.guide_episodes,
         h1=cfg.h1,
         eval_episodes=0,
@@ -51,6 +57,12 @@ def session_settings(cfg: AppConfig) -> tuple[TrainConfig, SessionOptions]:
         plots=False,
     )
     return train, options
+
+
+def _explorer_speed(run_dir: Path) -> float:
+    """The explorer speed of the run in ``run_dir`` (a person's, 1, for runs from before it)."""
+    config = run_dir / CONFIG_FILE
+    return float(read_config(config)["explorer_speed"]) if config.exists() else 1.0
 
 
 def learner_view(session: LearningSession) -> LearnerView | None:

@@ -25,7 +25,7 @@ from typing import Any
 import sim
 from learner import checkpoint as ckpt_io
 from learner.atomic import atomic_write
-from learner.config import TrainConfig, saved_sac_settings
+from learner.config import TrainConfig, saved_train_settings
 from sim.errors import UserError
 
 CONFIG_FILE = "config.json"
@@ -207,10 +207,7 @@ def read_config(path: Path) -> dict[str, Any]:
     """The ``train`` block of a run's ``config.json``."""
     try:
         saved = json.loads(path.read_text())
-        train = dict(saved["train"])
-        if isinstance(train.get("sac"), dict):
-            train["sac"] = saved_sac_settings(train["sac"])
-        return train
+        return saved_train_settings(saved["train"])
     except (OSError, ValueError, KeyError, TypeError) as e:
         raise UserError(f"{path} is not a run config this program wrote ({e})") from None
 
