@@ -61,8 +61,7 @@ def session_settings(cfg: AppConfig) -> tuple[TrainConfig, SessionOptions]:
 
 def _explorer_speed(run_dir: Path) -> float:
     """The explorer speed of the run in ``run_dir`` (a person's, 1, for runs from before it)."""
-    config = run_dir / CONFIG_FILE
-    return float(read_config(config)["explorer_speed"]) if config.exists() else 1.0
+    return float(read_config(run_dir / CONFIG_FILE)["explorer_speed"])
 
 
 def learner_view(session: LearningSession) -> LearnerView | None:

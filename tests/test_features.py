@@ -96,7 +96,7 @@ def test_train_with_rates_records_the_standard_door_and_reloads(tmp_path):
     for tr in steps:  # its Commands are the policy's given each step's previous observation
         own = explorer.policy.act(tr.obs, deterministic=True, previous=previous)
         want = explorer.controller.to_person(own)  # recorded in a person's units
-        np.testing.assert_allclose(tr.command, want, atol=1e-5)
+        np.testing.assert_allclose(tr.command, want, atol=1e-6)
         previous = tr.obs
 
 
