@@ -230,6 +230,11 @@ class LearnerConfig:
     device: str = "auto"
     """Where the learner's networks and updates run: auto (a CUDA GPU when there is one, else
     the CPU), cpu, cuda or cuda:N. The explorer always acts on the CPU (numpy)."""
+    offline_ratio: float = 0.5
+    """Share of each batch drawn from the offline buffer (the guide-only episodes and
+    ``--offline-data``), the rest from the online one: RLPD's symmetric 0.5. The guide-only
+    set is small (20 episodes, 4000 steps), so at 0.5 each of its rows is drawn thousands of
+    times while the explorer's own steps, where it now fails, get half of every batch."""
 
     def __post_init__(self) -> None:
         """Fail fast on values that cannot work."""
@@ -241,6 +246,8 @@ class LearnerConfig:
             raise ValueError(f"warmup_steps must be >= 0, got {self.warmup_steps}")
         if self.torch_threads < 1:
             raise ValueError(f"torch_threads must be >= 1, got {self.torch_threads}")
+        if not 0.0 <= self.offline_ratio <= 1.0:
+            raise ValueError(f"offline_ratio must be in [0, 1], got {self.offline_ratio}")
 
 
 @dataclass(frozen=True)

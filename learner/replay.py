@@ -390,11 +390,13 @@ def sample_mixed(
     offline: ReplayBuffer | None,
     n: int,
     rng: np.random.Generator,
+    offline_ratio: float = 0.5,
 ) -> Batch:
     """RLPD's symmetric sampling: half the batch from offline data, half from online data.
 
-    All rows come from ``online`` when ``offline`` is None or empty, and all from ``offline``
-    while ``online`` is still empty (a learner warm-started on recordings alone).
+    ``int(n * offline_ratio)`` rows come from ``offline`` (RLPD's 0.5: half), the rest from
+    ``online``. All rows come from ``online`` when ``offline`` is None or empty, and all from
+    ``offline`` while ``online`` is still empty (a learner warm-started on recordings alone).
     """
     if offline is None or len(offline) == 0:
         return online.sample(n, rng)
@@ -405,9 +407,10 @@ def sample_mixed(
             f"online buffer is {online.input_dim}/{online.act_dim}-D but offline is "
             f"{offline.input_dim}/{offline.act_dim}-D (obs/action)"
         )
-    n_off = n // 2
+    n_off = int(n * offline_ratio)
     out = _empty_arrays(n, online.input_dim, online.act_dim)
     if n_off > 0:
         offline._gather(n_off, rng, out, start=0)
-    online._gather(n - n_off, rng, out, start=n_off)
+    if n_off < n:
+        online._gather(n - n_off, rng, out, start=n_off)
     return out.to_torch()

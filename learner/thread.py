@@ -218,7 +218,9 @@ class LearnerThread(threading.Thread):
             torch.set_num_threads(self.config.torch_threads)
             while self._wait_until_allowed():
                 n = self.agent.config.batch_size
-                batch = sample_mixed(self.online, self.offline, n, self._rng)
+                batch = sample_mixed(
+                    self.online, self.offline, n, self._rng, self.config.offline_ratio
+                )
                 demos = self._demo_batch(n)
                 with self.lock:
                     losses = self.agent.update(batch, demos)

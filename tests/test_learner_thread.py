@@ -195,6 +195,8 @@ def test_learner_config_rejects_bad_values():
         LearnerConfig(utd_ratio=0)
     with pytest.raises(ValueError, match="publish_every"):
         LearnerConfig(publish_every=0)
+    with pytest.raises(ValueError, match=r"offline_ratio must be in \[0, 1\], got 1.5"):
+        LearnerConfig(offline_ratio=1.5)
 
 
 # -- explorer ----------------------------------------------------------------------------------

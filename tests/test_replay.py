@@ -89,6 +89,10 @@ def test_sample_mixed_is_half_offline_half_online():
     assert bool((sample_mixed(online, None, 64, rng).rewards > 0).all())
     assert bool((sample_mixed(online, ReplayBuffer(5, OBS, ACT), 64, rng).rewards > 0).all())
     assert bool((sample_mixed(ReplayBuffer(5, OBS, ACT), offline, 64, rng).rewards < 0).all())
+    quarter = sample_mixed(online, offline, 256, rng, offline_ratio=0.25)
+    assert int((quarter.rewards < 0).sum()) == 64 and int((quarter.rewards > 0).sum()) == 192
+    assert bool((sample_mixed(online, offline, 32, rng, offline_ratio=0.0).rewards > 0).all())
+    assert bool((sample_mixed(online, offline, 32, rng, offline_ratio=1.0).rewards < 0).all())
     with pytest.raises(ValueError, match="obs/action"):
         bad = ReplayBuffer(5, OBS + 1, ACT)
         bad.add(np.zeros(OBS + 1), np.zeros(ACT), 0.0, np.zeros(OBS + 1), False)
