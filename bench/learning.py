@@ -246,8 +246,23 @@ def _collect(cfg: LearningBench, guide: str, strategy: str, seed: int) -> dict[s
         "h_zero_at": h_zero_at(episodes),
         "final_stage": int(episodes[-1]["stage"]) if episodes else None,
         "wall_s": float(episodes[-1]["wall_s"]) if episodes else 0.0,
+        "cpu_min_per_100k": cpu_minutes_per_100k(episodes),
         "evals": curve,
     }
+
+
+def cpu_minutes_per_100k(episodes: list[dict[str, str]]) -> float | None:
+    """CPU minutes per 100k env steps over the episode rows that log ``cpu_s`` (None: too few).
+
+    ``cpu_s`` counts every thread of the run's process, evaluations included: about the wall
+    time of the run alone on one core. A run begun before the column was logged counts from
+    its first resume on (the slope over the rows that have it).
+    """
+    rows = [(float(r["env_steps"]), float(r["cpu_s"])) for r in episodes if r.get("cpu_s")]
+    if len(rows) < 2 or rows[-1][0] <= rows[0][0]:
+        return None
+    (s0, c0), (s1, c1) = rows[0], rows[-1]
+    return (c1 - c0) / (s1 - s0) * 100_000 / 60
 
 
 def evaluation_at(curve: list[dict[str, Any]], step: int, key: str) -> float | None:
@@ -363,6 +378,16 @@ def _table(results: dict[str, Any]) -> str:
         f"{TARGET_SUCCESS:.0%} by {TARGET_SUCCESS_STEPS // 1000}k with the curriculum and h at 0, "
         f"score {TARGET_SCORE:.0f} by {TARGET_SCORE_STEPS // 1000}k)"
     )
+    cpu = [r for r in results["runs"] if r.get("cpu_min_per_100k") is not None]
+    if cpu:
+        lines.append(
+            "CPU time per 100k env steps (every thread of a run, evaluations included; about one "
+            "run alone on one core): "
+            + ", ".join(
+                f"{r['guide']} / {r['strategy']} seed {r['seed']}: {r['cpu_min_per_100k']:.0f} min"
+                for r in cpu
+            )
+        )
     for name, met in results["target_met"].items():
         lines.append(
             f"{name}: success target {'met' if met['success'] else 'NOT met'}, h -> 0 "

@@ -234,7 +234,8 @@ class LearnerConfig:
     """Share of each batch drawn from the offline buffer (the guide-only episodes and
     ``--offline-data``), the rest from the online one: RLPD's symmetric 0.5. The guide-only
     set is small (20 episodes, 4000 steps), so at 0.5 each of its rows is drawn thousands of
-    times while the explorer's own steps, where it now fails, get half of every batch."""
+    times. Measured (scripted:0.5, seeds 0, 1, 2, explorer alone at 50k): 0.25 reads 90, 98,
+    92 % against 0.5's 100, 100, 90 % (and 98, 100, 86 % in a second sample): 0.5 stays."""
 
     def __post_init__(self) -> None:
         """Fail fast on values that cannot work."""

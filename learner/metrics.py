@@ -48,12 +48,14 @@ EPISODE_FIELDS = (
     "entropy",
     "bc_loss",
     "wall_s",
+    "cpu_s",
     "reason",
 )
 """Columns of ``episodes.csv`` (``stage``: the stage the episode ran at; ``success``: D4RL's
 rule, the door open for >= 25 steps; ``open_at_end`` and ``ever_opened`` beside it;
-``trial``: a deterministic curriculum trial episode; ``reason``: why the curriculum did or did
-not advance after it)."""
+``trial``: a deterministic curriculum trial episode; ``wall_s``, ``cpu_s``: the run's wall and
+CPU seconds so far, every thread of the process, earlier sessions included: about what the run
+takes alone on one core; ``reason``: why the curriculum did or did not advance after it)."""
 
 EVAL_FIELDS = (
     "env_steps",
@@ -69,6 +71,7 @@ EVAL_FIELDS = (
     "mean_return",
     "median_steps_to_open",
     "wall_s",
+    "cpu_s",
     "failed_at",
 )
 """Columns of ``evals.csv`` (``failed_at``: the failures by where they stopped, e.g.

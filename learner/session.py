@@ -122,7 +122,7 @@ class LearningSession:
         )
         start = self.counters.env_steps  # a resumed run's buffers are warm already
         self._step_offset = start - min(start, self.cfg.learner.warmup_steps)
-        self._t0 = time.monotonic()
+        self._t0, self._cpu0 = time.monotonic(), time.process_time()
         self._episode_start = start
         self._open = False
         self._started = False
@@ -331,7 +331,7 @@ class LearningSession:
         self.history.append((result.h, result.open_at_end))
         if self.metrics is not None:
             self.metrics.log_episode(
-                episode_row(result, stage, c, self.curriculum, self.parts, self._wall())
+                episode_row(result, stage, c, self.curriculum, self.parts, self._times())
             )
         self._evaluate_if_due()
         if c.env_steps >= c.next_checkpoint and c.env_steps > 0:
@@ -362,7 +362,7 @@ class LearningSession:
             return
         last = self.parts.last_eval_steps
         if c.env_steps >= c.next_eval or (final and last != c.env_steps):
-            self.parts.evaluate(self.metrics, c, self._wall())
+            self.parts.evaluate(self.metrics, c, self._times())
             while c.next_eval <= c.env_steps:
                 c.next_eval += cfg.eval_every
             if self.options.plots:
@@ -385,8 +385,12 @@ class LearningSession:
             log.debug("no checkpoint: the recorder failed, it would count unrecorded episodes")
             return None
         c = self.counters
+        times = self._times()
         counters = dataclasses.replace(
-            c, updates=c.updates + self.parts.updates(), wall_s=self._wall()
+            c,
+            updates=c.updates + self.parts.updates(),
+            wall_s=times["wall_s"],
+            cpu_s=times["cpu_s"],
         )
         payload = self.parts.checkpoint_payload(self.cfg, counters)
         if self.recorder is not None:  # what the checkpoint counts is in the dataset
@@ -432,8 +436,17 @@ class LearningSession:
                 errors.append(e)
         return errors
 
-    def _wall(self) -> float:
-        return self.counters.wall_s + (time.monotonic() - self._t0)
+    def _times(self) -> dict[str, float]:
+        """The run's wall and CPU seconds so far, earlier sessions included (``wall_s``, ``cpu_s``).
+
+        CPU time counts every thread of this process (collection, learner, recorder): about
+        what the run takes alone on one core. Ray workers' processes are not in it.
+        """
+        c = self.counters
+        return {
+            "wall_s": c.wall_s + (time.monotonic() - self._t0),
+            "cpu_s": c.cpu_s + (time.process_time() - self._cpu0),
+        }
 
 
 def one_line(error: object) -> str:

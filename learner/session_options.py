@@ -55,6 +55,8 @@ class Counters:
     """Env steps of the guide-only episodes (not counted in ``env_steps``)."""
     wall_s: float = 0.0
     """Wall time spent in earlier sessions."""
+    cpu_s: float = 0.0
+    """CPU time of the process (every thread) in earlier sessions."""
 
     @classmethod
     def from_checkpoint(cls, saved: dict[str, Any] | None) -> Counters:

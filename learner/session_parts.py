@@ -274,8 +274,11 @@ class LearningParts:
         return self.thread.stats()
 
     # -- evaluation --------------------------------------------------------------------------
-    def evaluate(self, metrics: MetricsLog, c: Counters, wall_s: float) -> EvalSummary:
-        """Evaluate the newest weights alone (h = 0, deterministic); log a row."""
+    def evaluate(self, metrics: MetricsLog, c: Counters, times: dict[str, float]) -> EvalSummary:
+        """Evaluate the newest weights alone (h = 0, deterministic); log a row.
+
+        ``times``: the run's ``wall_s`` and ``cpu_s`` so far, for the row.
+        """
         if self._eval_explorer is None:
             self._eval_env = sim.make_door()
             self._eval_explorer = self.make_explorer(self.cfg.seed + 1, self._eval_env)
@@ -293,7 +296,7 @@ class LearningParts:
                 "episode": c.episodes,
                 "updates": c.updates + self.updates(),
                 "weight_version": self._eval_explorer.version,
-                "wall_s": wall_s,
+                **times,
                 **{k: v for k, v in summary.as_dict().items() if k in EVAL_FIELDS},
                 "failed_at": format_failures(summary.failed_at),
             }
@@ -355,7 +358,7 @@ def episode_row(
     c: Counters,
     curriculum: Curriculum,
     parts: LearningParts,
-    wall: float,
+    times: dict[str, float],
 ) -> dict[str, Any]:
     """The ``episodes.csv`` row of a finished episode."""
     status, stats = curriculum.status(), parts.stats()
@@ -379,7 +382,7 @@ def episode_row(
         "weight_version": r.weight_version,
         "updates": c.updates + stats.updates,
         "updates_per_s": stats.updates_per_s,
-        "wall_s": wall,
+        **times,
         "reason": status.reason,
     }
     row.update({k: stats.losses.get(k) for k in LOSS_KEYS})

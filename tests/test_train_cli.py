@@ -189,6 +189,8 @@ def test_ctrl_c_saves_and_resume_ends_like_an_uninterrupted_run(tmp_path):
         r["h"] for r in read_csv(straight / "metrics" / "episodes.csv")
     ]
     assert [int(r["env_steps"]) for r in rows] == [200, 400, 600]
+    cpu = [float(r["cpu_s"]) for r in rows]  # the process's CPU time, counted on over resumes
+    assert cpu == sorted(cpu) and cpu[-1] > ckpt["counters"]["cpu_s"] > 0
 
     # A finished run can be extended: same arguments, more steps.
     assert train(straight, *fixed[:-2], "--steps", "800", "--resume") == 0
