@@ -366,15 +366,17 @@ class TrainConfig:
     explorer_space: Literal["command", "joint"] = "command"
     """The explorer acts in the 6-D teleop Command space through the mapper a person uses
     (command), or with the 28 joint targets directly (joint, the standard benchmark)."""
-    explorer_speed: float = 2.0
+    explorer_speed: float = 3.0
     """How fast the Command-space explorer's controls are, relative to a person's: +-1 of its
     actions means this many times a person's palm speed, twist and wrist rates (2 m/s, 6 rad/s,
     3 rad/s), and its mapper lets the arm lead (push) as many times as far. 1 = exactly the
     controls a person and the scripted guide have; above 1 the explorer may beat its guide's
     timing. The recordings keep every Command in a person's units. Measured (scripted:0.5,
-    seeds 0, 1, 2, explorer alone): 2 reads 100, 100, 90 % at 50k and 55k-100k 99.0, 99.0, 95.0 %
-    against 1's 96, 98, 92 % and 97.6, 93.4, 95.0 %, and opens the door sooner (score
-    59.9, 56.3, 57.0 at 100k against 50.9, 52.0, 53.8). Runs made before this option: 1."""
+    seeds 0, 1, 2, explorer alone): 3 reads 98, 96, 96 % and scores 63.2, 62.7, 63.0 at 100k
+    (55k-100k: 98.6, 94.6, 97.2 %; 88, 100, 94 % at 50k); 2: 100, 96, 92 % and 59.9, 56.3, 57.0
+    (55k-100k: 99.0, 99.0, 95.0 %; 100, 100, 90 % at 50k); 1: 96, 96, 98 % and 50.9, 52.0,
+    53.8. Runs made before this option: 1; from then until 3 was the default: 2 (their
+    ``config.json`` says so)."""
     h1: int | None = None
     """Use this H1 instead of the one measured from the guide episodes."""
     eval_every: int = 10_000

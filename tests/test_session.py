@@ -123,7 +123,7 @@ def test_resume_from_an_app_run_and_from_a_train_run(run_dirs, tmp_path):
 
 def test_the_app_resumes_a_run_at_its_own_explorer_speed(tmp_path):
     """A resumed run keeps the speed its actor learned at; a new one gets the default."""
-    assert session_settings(AppConfig(run_dir=tmp_path / "new"))[0].explorer_speed == 2.0
+    assert session_settings(AppConfig(run_dir=tmp_path / "new"))[0].explorer_speed == 3.0
     assert launch.main(["train", "--run-dir", str(tmp_path / "slow"), "--steps", "200",
                         "--explorer-speed", "1", *TRAIN_ARGS]) == 0  # fmt: skip
     train_cfg, _ = session_settings(AppConfig(run_dir=tmp_path / "slow"))
