@@ -448,13 +448,13 @@ def test_resuming_a_run_from_before_an_option_accepts_its_default(tmp_path):
 
 
 def test_a_run_from_before_the_explorer_speed_resumes_at_a_persons_speed(tmp_path):
-    """Speed 2 became the default after such runs: their actors learned at speed 1."""
+    """A faster default came after such runs: their actors learned at speed 1."""
     saved = config_to_dict(TrainConfig(run_dir=tmp_path))
     del saved["explorer_speed"]  # written before the option existed
     (tmp_path / "config.json").write_text(json.dumps({"train": saved}))
     before = read_config(tmp_path / "config.json")
-    assert before["explorer_speed"] == 1.0 and TrainConfig.explorer_speed == 2.0
-    changed = r"explorer_speed: the run has 1.0, now 2.0 .*--explorer-speed 1.0"
+    assert before["explorer_speed"] == 1.0 and TrainConfig.explorer_speed == 3.0
+    changed = r"explorer_speed: the run has 1.0, now 3.0 .*--explorer-speed 1.0"
     with pytest.raises(UserError, match=changed):
         check_same_settings(TrainConfig(run_dir=tmp_path), before)
     check_same_settings(TrainConfig(run_dir=tmp_path, explorer_speed=1.0), before)
