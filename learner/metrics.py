@@ -54,8 +54,9 @@ EPISODE_FIELDS = (
 """Columns of ``episodes.csv`` (``stage``: the stage the episode ran at; ``success``: D4RL's
 rule, the door open for >= 25 steps; ``open_at_end`` and ``ever_opened`` beside it;
 ``trial``: a deterministic curriculum trial episode; ``wall_s``, ``cpu_s``: the run's wall and
-CPU seconds so far, every thread of the process, earlier sessions included: about what the run
-takes alone on one core; ``reason``: why the curriculum did or did not advance after it)."""
+CPU seconds so far, earlier sessions included, ``cpu_s`` counting every thread of the process
+(about what the run takes alone on one core); ``reason``: why the curriculum did or did not
+advance after it)."""
 
 EVAL_FIELDS = (
     "env_steps",

@@ -439,8 +439,9 @@ class LearningSession:
     def _times(self) -> dict[str, float]:
         """The run's wall and CPU seconds so far, earlier sessions included (``wall_s``, ``cpu_s``).
 
-        CPU time counts every thread of this process (collection, learner, recorder): about
-        what the run takes alone on one core. Ray workers' processes are not in it.
+        CPU time counts every thread of this process (collection, learner, recorder, and in
+        the app its window): about what the run takes alone on one core. Ray workers'
+        processes are not in it.
         """
         c = self.counters
         return {
