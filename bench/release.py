@@ -8,7 +8,10 @@ seeds) this records:
   the hinge angle and rate there, the largest hinge angle reached;
 * in how many of the ``COAST_STEPS`` steps after letting go (while the door coasts) the hand
   (any finger, the thumb or the palm) still touches the door or its lever (MuJoCo contacts),
-  and which hand bodies do.
+  and which hand bodies do;
+* with a critic in the checkpoint (the IBRL reference's chooser): its value of the action at
+  the release, beside the discounted return the episode then really got from there. On a
+  failed episode a value far above the return is a critic blind to the failure.
 
     python -m bench.release --checkpoint RUN_DIR --episodes 50
 
@@ -19,6 +22,7 @@ checkpoint is needed (its Command tells when the hand lets go).
 from __future__ import annotations
 
 import json
+import math
 import statistics
 import sys
 from dataclasses import asdict, dataclass
@@ -35,6 +39,8 @@ GRASP_CLOSED = 0.5
 COAST_STEPS = 15
 """Steps after letting go in which contacts count: the door coasts from ~0.8 to 1.35 rad in
 about 12 (the hand may touch the door again once it is open; that is no brake)."""
+GAMMA = 0.99
+"""Discount of the return the critic's value is compared with (``SACConfig.gamma``)."""
 DOOR_BODIES = ("frame", "door", "latch")
 """Name parts of the door's bodies (the frame, the door leaf, the latch and its lever)."""
 
@@ -76,9 +82,13 @@ def trace_episode(runner: Any, seed: int, door: set[int]) -> dict[str, Any]:
 
     env = runner.env.unwrapped
     runner.reset(seed, 0)
-    hinge, grasp, touching = [], [], []
+    hinge, grasp, touching, rewards, values = [], [], [], [], []
+    policy = getattr(runner.explorer, "policy", None)
     while not runner.done:
         tr = runner.step()
+        value = getattr(policy, "last_value", None)
+        values.append(math.nan if value is None else float(np.ravel(value)[0]))
+        rewards.append(tr.reward)
         hinge.append(float(tr.next_obs[OBS_HINGE]))
         grasp.append(0.5 * (float(tr.command[5]) + 1.0))
         touching.append(hand_touching_door(env.model, env.data, door))
@@ -97,21 +107,32 @@ def trace_episode(runner: Any, seed: int, door: set[int]) -> dict[str, Any]:
         "hinge_rate_at_release": None if not release else float(h[release] - h[release - 1]) / dt,
         "max_hinge": float(h.max()),
         "touch_steps_coasting": sum(bool(t) for t in after),
+        "value_at_release": None if release is None else _finite(values[release]),
+        "return_at_release": None if release is None else discounted(rewards[release:]),
         "touching_bodies": sorted(set().union(*after)) if after else [],
     }
+
+
+def discounted(rewards: list[float], gamma: float = GAMMA) -> float:
+    """``sum_k gamma^k r_k``: the return from the first of ``rewards`` on."""
+    return float(sum(r * gamma**k for k, r in enumerate(rewards)))
+
+
+def _finite(x: float) -> float | None:
+    return x if math.isfinite(x) else None
 
 
 def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Means over the successful and over the failed episodes."""
     keys = ("release_step", "hinge_at_release", "hinge_rate_at_release", "max_hinge")
-    keys += ("touch_steps_coasting",)
+    keys += ("touch_steps_coasting", "value_at_release", "return_at_release")
     out: dict[str, Any] = {}
     for label, keep in (("success", True), ("failure", False)):
         group = [r for r in rows if r["success"] == keep and r["release_step"] is not None]
-        out[label] = {"episodes": sum(r["success"] == keep for r in rows)} | {
-            key: round(statistics.fmean(r[key] for r in group), 3) if group else None
-            for key in keys
-        }
+        out[label] = {"episodes": sum(r["success"] == keep for r in rows)}
+        for key in keys:
+            have = [r[key] for r in group if r.get(key) is not None]
+            out[label][key] = round(statistics.fmean(have), 3) if have else None
     return out
 
 
@@ -145,15 +166,21 @@ def main(argv: list[str] | None = None) -> int:
         trace_episode(runner, EVAL_SEED + k, door)
         for k in tqdm(range(cfg.episodes), desc="episodes", leave=False)
     ]
-    print(f"seed   ok  release  hinge  rate  max   touching in {COAST_STEPS} steps after (bodies)")
+    print(
+        f"seed   ok  release  hinge  rate  max    Q  return  touching in {COAST_STEPS} steps "
+        "after (bodies)"
+    )
     for r in rows:
         rel = "-" if r["release_step"] is None else r["release_step"]
         at = "-" if r["hinge_at_release"] is None else f"{r['hinge_at_release']:.2f}"
         rate = "-" if r["hinge_rate_at_release"] is None else f"{r['hinge_rate_at_release']:.1f}"
         bodies = ", ".join(r["touching_bodies"])
+        q, ret = r.get("value_at_release"), r.get("return_at_release")
+        q_s = "-" if q is None else f"{q:.0f}"
+        ret_s = "-" if ret is None else f"{ret:.0f}"
         print(
             f"{r['seed']}  {int(r['success'])}  {rel!s:>7}  {at:>5}  {rate:>4}  "
-            f"{r['max_hinge']:.2f}  {r['touch_steps_coasting']}: {bodies}"
+            f"{r['max_hinge']:.2f}  {q_s:>4}  {ret_s:>6}  {r['touch_steps_coasting']}: {bodies}"
         )
     summary = summarize(rows)
     print(json.dumps(summary, indent=1))

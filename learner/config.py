@@ -85,6 +85,11 @@ class SACConfig:
     mc_lower_bound: bool = True
     """TD target = max(n-step target, the episode's discounted return-to-go): a return the
     data has shown is a floor for Q, so a successful episode's value is never forgotten."""
+    mc_lower_bound_until: int = 0
+    """Updates after which the MC floor is dropped (0: kept throughout). The floor lifts a
+    risky action's value to its lucky outcomes' returns (the max of the TD target and the
+    return is optimistic where the same action sometimes fails); once the critics have the
+    sparse signal, plain n-step targets value such an action at its average outcome."""
     backup_entropy: bool = False
     """Add the entropy bonus ``-alpha log pi`` to the bootstrapped value (soft Q). Off: on a
     sparse -1-per-step task the bonus swamps the reward in the targets."""
@@ -167,6 +172,8 @@ class SACConfig:
             raise ValueError(f"actor_delay must be >= 0, got {self.actor_delay}")
         if self.bc_q_filter_after < 0:
             raise ValueError(f"bc_q_filter_after must be >= 0, got {self.bc_q_filter_after}")
+        if self.mc_lower_bound_until < 0:
+            raise ValueError(f"mc_lower_bound_until must be >= 0, got {self.mc_lower_bound_until}")
         if self.bc_decay_updates < 0:
             raise ValueError(f"bc_decay_updates must be >= 0, got {self.bc_decay_updates}")
         for name in ("actor_lr", "critic_lr", "alpha_lr"):

@@ -57,6 +57,9 @@ class Explorer:
         self.reference_chosen = 0
         """Actions for which the critic preferred the reference's proposal (since creation)."""
         self.actions = 0
+        self.last_value: np.ndarray | None = None
+        """The critic's value (min over members) of the actions the last :meth:`act` returned,
+        ``(n,)``; None without a reference and critic."""
         """Actions returned (since creation)."""
 
     def act(
@@ -91,6 +94,7 @@ class Explorer:
             noise = self._rng.standard_normal(mean.shape, dtype=np.float32)
             action = np.tanh(mean + std * noise)
         if self._reference is None or self._critic is None:
+            self.last_value = None
             return action
         return self._select(x, action, self._reference, self._critic)
 
@@ -109,6 +113,7 @@ class Explorer:
         )
         n = xs.shape[0]
         use_ref = q[n:] > q[:n]
+        self.last_value = np.maximum(q[n:], q[:n])
         self.actions += n
         self.reference_chosen += int(use_ref.sum())
         chosen = np.where(use_ref[:, None], np.atleast_2d(ref), np.atleast_2d(action))

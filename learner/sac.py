@@ -148,7 +148,7 @@ class SACAgent:
                 next_log_prob,
                 alpha,
                 backup_entropy=cfg.backup_entropy,
-                mc_returns=batch.mc_returns if cfg.mc_lower_bound else None,
+                mc_returns=batch.mc_returns if self.mc_floor_now else None,
                 reference_q=self._reference_q(batch.next_obs, members),
             )
         q = self.critic(batch.obs, batch.actions)
@@ -234,6 +234,12 @@ class SACAgent:
             chooser = self.critic_target if self.config.select_with_target else self.critic
             state["critic"] = _copy(chooser.state_dict())
         return state
+
+    @property
+    def mc_floor_now(self) -> bool:
+        """Whether the TD target is floored by the MC return at the current update."""
+        until = self.config.mc_lower_bound_until
+        return self.config.mc_lower_bound and (until == 0 or self.updates < until)
 
     @property
     def bc_weight_now(self) -> float:

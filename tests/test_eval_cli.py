@@ -107,6 +107,10 @@ def test_release_bench_traces_each_episode_and_refuses_a_missing_checkpoint(
     result = json.loads(out.read_text())
     (episode,) = result["episodes"]
     assert episode["seed"] == 10_000 and 0.0 <= episode["max_hinge"] <= 2.0
+    assert {"value_at_release", "return_at_release"} <= set(episode)
+    if episode["release_step"] is not None:  # -1 a step at most, discounted: >= -1 / (1 - 0.99)
+        assert -100.0 <= episode["return_at_release"] <= 0.0
+    assert release.discounted([-1.0, -1.0, 0.0], gamma=0.5) == -1.5
     assert set(result["summary"]) == {"success", "failure"}
     capsys.readouterr()
     assert release.main(["--checkpoint", str(tmp_path / "none.pt")]) == 2

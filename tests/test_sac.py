@@ -1,6 +1,7 @@
 """SAC: the pure loss functions, the batched critic ensemble, learning, and state round trips."""
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -320,6 +321,21 @@ def test_actor_every_k_updates_the_actor_on_every_kth_update_only():
     assert changed == [True, False, False, True, False, False]
 
 
+def test_mc_floor_applies_until_the_update_named_and_then_no_longer():
+    cfg = SACConfig(obs_rates=False, hidden=16, batch_size=8)
+    batch = random_batch(8, 4, 2)
+    batch = replace(batch, mc_returns=torch.full((8,), 50.0))  # binds on every row
+    always, until = SACAgent(4, 2, cfg), SACAgent(4, 2, replace(cfg, mc_lower_bound_until=1))
+    floors, losses = [], []
+    for _ in range(2):
+        floors.append((always.mc_floor_now, until.mc_floor_now))
+        losses.append((always.update(batch)["critic_loss"], until.update(batch)["critic_loss"]))
+    assert floors == [(True, True), (True, False)]
+    assert losses[0][0] == losses[0][1]  # the same first update: floored
+    assert losses[1][1] < losses[1][0]  # then plain TD targets, far below the floor of 50
+    assert not SACAgent(4, 2, replace(cfg, mc_lower_bound=False)).mc_floor_now
+
+
 def test_target_subset_ensemble_runs():
     cfg = SACConfig(
         obs_rates=False, hidden=16, batch_size=8, n_critics=5, target_critics=2, actor_q="mean"
@@ -343,6 +359,8 @@ def test_config_rejects_bad_values():
         SACConfig(bc_weight=-0.1)
     with pytest.raises(ValueError, match="bc_decay_updates"):
         SACConfig(bc_decay_updates=-1)
+    with pytest.raises(ValueError, match="mc_lower_bound_until"):
+        SACConfig(mc_lower_bound_until=-1)
 
 
 def test_config_defaults_are_the_measured_ones():
@@ -528,3 +546,22 @@ def test_the_acting_state_chooses_with_the_online_or_the_target_critics(target):
     assert critic is not None
     assert all(torch.equal(critic[k], v) for k, v in chooser.state_dict().items())
     assert not all(torch.equal(critic[k], v) for k, v in other.state_dict().items())
+
+
+def test_the_explorer_reports_the_critics_value_of_the_action_it_chose():
+    from learner.explorer import Explorer
+
+    cfg = SACConfig(obs_rates=False, hidden=16, batch_size=16)
+    agent = SACAgent(5, 2, cfg, seed=0)
+    explorer = Explorer(5, 2, cfg)
+    explorer.act(np.zeros(5, np.float32))
+    assert explorer.last_value is None  # no critic loaded: nothing to report
+    agent.set_reference()
+    agent.update(random_batch(16, 5, 2))
+    explorer.load(1, agent.acting_state())
+    obs = np.random.default_rng(0).standard_normal((4, 5)).astype(np.float32)
+    action = explorer.act(obs, deterministic=True)
+    with torch.no_grad():
+        q = agent.critic(torch.from_numpy(obs), torch.from_numpy(action)).amin(dim=0)
+    assert explorer.last_value is not None
+    np.testing.assert_allclose(explorer.last_value, q.numpy(), rtol=1e-4, atol=1e-4)
