@@ -27,24 +27,31 @@ CHECKPOINT_EVERY_EPISODES = 20
 def session_settings(cfg: AppConfig) -> tuple[TrainConfig, SessionOptions]:
     """The learning session an app config asks for (resumed if ``--run-dir`` holds a run).
 
-    A resumed run keeps its explorer's speed (its actor learned what +-1 means at that speed).
+    A resumed run keeps its explorer's speed (its actor learned what +-1 means at that speed)
+    and when its MC floor ends (a run made with the floor throughout keeps it).
     """
     run_dir = Path(cfg.run_dir)
     resume = latest_checkpoint(run_dir) is not None
+    saved = read_config(run_dir / CONFIG_FILE) if resume else None
     train = TrainConfig(
         run_dir=run_dir,
         guide=cfg.guide,
         strategy=cfg.strategy,
         seed=cfg.seed,
         resume=resume,
-        explorer_speed=_explorer_speed(run_dir) if resume else TrainConfig.explorer_speed,
+        explorer_speed=TrainConfig.explorer_speed if saved is None else saved["explorer_speed"],
         guide_episodes=cfg.guide_episodes,
         h1=cfg.h1,
         eval_episodes=0,
         checkpoint_every=CHECKPOINT_EVERY_EPISODES * EPISODE_STEPS,
         buffer_capacity=ONLINE_CAPACITY,
         progress=False,
-        sac=SACConfig(),  # every update steps the actor (the learner runs free beside the window)
+        # every update steps the actor (the learner runs free beside the window)
+        sac=SACConfig(
+            mc_lower_bound_until=SACConfig.mc_lower_bound_until
+            if saved is None
+            else saved["sac"]["mc_lower_bound_until"]
+        ),
         learner=LearnerConfig(warmup_steps=cfg.warmup_steps, torch_threads=1),
         curriculum=CurriculumConfig(alone_every=0),  # the person guides every episode
     )
@@ -57,11 +64,6 @@ def session_settings(cfg: AppConfig) -> tuple[TrainConfig, SessionOptions]:
         plots=False,
     )
     return train, options
-
-
-def _explorer_speed(run_dir: Path) -> float:
-    """The explorer speed of the run in ``run_dir`` (a person's, 1, for runs from before it)."""
-    return float(read_config(run_dir / CONFIG_FILE)["explorer_speed"])
 
 
 def learner_view(session: LearningSession) -> LearnerView | None:

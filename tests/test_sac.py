@@ -368,6 +368,7 @@ def test_config_defaults_are_the_measured_ones():
     assert (cfg.hidden, cfg.init_alpha, cfg.n_step) == (128, 0.01, 5)
     assert cfg.obs_rates and cfg.rates_of == "door"  # the door's rates (learner/features.py)
     assert cfg.mc_lower_bound and not cfg.backup_entropy and cfg.bc_weight > 0
+    assert cfg.mc_lower_bound_until == 60_000  # 30k env steps at train's UTD 2
 
 
 @pytest.mark.parametrize("bf16", [False, True])

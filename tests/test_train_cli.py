@@ -462,6 +462,22 @@ def test_a_run_from_before_the_explorer_speed_resumes_at_a_persons_speed(tmp_pat
     assert argv[argv.index("--explorer-speed") + 1] == "1.0"  # --config: the run as it was made
 
 
+def test_a_run_from_before_the_mc_floor_ended_keeps_it_throughout(tmp_path):
+    """Runs made before ``mc_lower_bound_until`` kept the floor: resuming says how to go on."""
+    saved = config_to_dict(TrainConfig(run_dir=tmp_path))
+    del saved["sac"]["mc_lower_bound_until"]  # written before the option existed
+    (tmp_path / "config.json").write_text(json.dumps({"train": saved}))
+    before = read_config(tmp_path / "config.json")
+    assert before["sac"]["mc_lower_bound_until"] == 0
+    assert SACConfig.mc_lower_bound_until == 60_000
+    changed = r"sac.mc_lower_bound_until: the run has 0, now 60000 .*--sac.mc-lower-bound-until 0"
+    with pytest.raises(UserError, match=changed):
+        check_same_settings(TrainConfig(run_dir=tmp_path), before)
+    kept_floor = SACConfig(actor_every=TRAIN_UTD, mc_lower_bound_until=0)
+    kept = TrainConfig(run_dir=tmp_path, sac=kept_floor)
+    check_same_settings(kept, before)
+
+
 def test_a_run_from_before_rates_resumes_without_them_and_says_how(tmp_path):
     """Rates became the default after such runs: resuming one names the option that keeps it."""
     saved = config_to_dict(TrainConfig(run_dir=tmp_path))
