@@ -48,7 +48,7 @@ class AppLearningBench:
 
 
 def run_app(cfg: AppLearningBench, run_dir: Path) -> list[dict[str, float]]:
-    """The app session; returns the samples of (wall s, env steps, h, stage)."""
+    """The app session; returns the samples of (wall s, env steps, h, stage, learner updates)."""
     from app.config import AppConfig
     from app.layout import window_size
     from app.main import App
@@ -65,12 +65,14 @@ def run_app(cfg: AppLearningBench, run_dir: Path) -> list[dict[str, float]]:
         app.frame()
         if now >= next_sample:
             status = app.episodes.learning.curriculum.status()
+            stats = app.episodes.learning.learner_stats()
             samples.append(
                 {
                     "wall_s": now - t0,
                     "env_steps": app.episodes.learning.env_steps,
                     "h": status.h,
                     "stage": status.stage,
+                    "updates": 0 if stats is None else stats.updates,
                 }
             )
             next_sample = now + cfg.sample_every_s

@@ -122,15 +122,14 @@ def test_resume_from_an_app_run_and_from_a_train_run(run_dirs, tmp_path):
 
 
 def test_the_app_resumes_a_run_at_its_own_explorer_speed_and_mc_floor(tmp_path):
-    """A resumed run keeps the speed its actor learned at and its floor; a new one the defaults."""
+    """A resumed run keeps the speed its actor learned at and its floor; a new one the app's."""
     new, _ = session_settings(AppConfig(run_dir=tmp_path / "new"))
-    assert new.explorer_speed == 3.0 and new.sac.mc_lower_bound_until == 60_000
+    assert new.explorer_speed == 3.0 and new.sac.mc_lower_bound_until == 0  # the app's floor
     assert launch.main(["train", "--run-dir", str(tmp_path / "slow"), "--steps", "200",
-                        "--explorer-speed", "1", "--sac.mc-lower-bound-until", "0",
-                        *TRAIN_ARGS]) == 0  # fmt: skip
+                        "--explorer-speed", "1", *TRAIN_ARGS]) == 0  # fmt: skip
     train_cfg, _ = session_settings(AppConfig(run_dir=tmp_path / "slow"))
     assert train_cfg.resume and train_cfg.explorer_speed == 1.0
-    assert train_cfg.sac.mc_lower_bound_until == 0
+    assert train_cfg.sac.mc_lower_bound_until == 60_000  # train's, kept
 
 
 def test_observers_see_every_step_and_every_episode_end(tmp_path):
