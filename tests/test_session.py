@@ -108,10 +108,11 @@ def test_resume_from_an_app_run_and_from_a_train_run(run_dirs, tmp_path):
     assert len(load_checkpoint(app_dir)["history"]["hs"]) == 2
 
     # train --resume reads the app's run directory (same settings) and the train one.
-    # (the app's curriculum has no explorer-alone episodes: train resumes it as it was)
+    # (the app's curriculum has no explorer-alone episodes and its MC floor stays: train
+    # resumes it as it was, and names both options when they are left out)
+    app_settings = ["--curriculum.alone-every", "0", "--sac.mc-lower-bound-until", "0"]
     assert launch.main(["train", "--run-dir", str(app_dir), "--steps", "600", "--resume",
-                        *TRAIN_ARGS, "--eval-episodes", "0",
-                        "--curriculum.alone-every", "0"]) == 0  # fmt: skip
+                        *TRAIN_ARGS, "--eval-episodes", "0", *app_settings]) == 0  # fmt: skip
     assert load_checkpoint(app_dir)["counters"]["env_steps"] == 600
     assert len(load_transitions(app_dir / TRAIN_DATASET)["rewards"]) == 200
     assert [int(r["env_steps"]) for r in read_csv(app_dir / "metrics" / "episodes.csv")] == [
