@@ -10,7 +10,8 @@ seeds) this records:
   (any finger, the thumb or the palm) still touches the door or its lever (MuJoCo contacts),
   and which hand bodies do;
 * with a critic in the checkpoint (the IBRL reference's chooser): its value of the action at
-  the release, beside the discounted return the episode then really got from there. On a
+  the release, beside the return the episode then really got from there (discounted by
+  ``SACConfig.gamma``, as the learner's returns-to-go). On a
   failed episode a value far above the return is a critic blind to the failure.
 
     python -m bench.release --checkpoint RUN_DIR --episodes 50
@@ -22,7 +23,6 @@ checkpoint is needed (its Command tells when the hand lets go).
 from __future__ import annotations
 
 import json
-import math
 import statistics
 import sys
 from dataclasses import asdict, dataclass
@@ -34,13 +34,14 @@ import numpy as np
 import tyro
 from tqdm import tqdm
 
+from learner.config import SACConfig
+from learner.returns import returns_to_go
+
 GRASP_CLOSED = 0.5
 """Grasp level (0 open, 1 closed) above which the hand holds, below which it has let go."""
 COAST_STEPS = 15
 """Steps after letting go in which contacts count: the door coasts from ~0.8 to 1.35 rad in
 about 12 (the hand may touch the door again once it is open; that is no brake)."""
-GAMMA = 0.99
-"""Discount of the return the critic's value is compared with (``SACConfig.gamma``)."""
 DOOR_BODIES = ("frame", "door", "latch")
 """Name parts of the door's bodies (the frame, the door leaf, the latch and its lever)."""
 
@@ -82,12 +83,13 @@ def trace_episode(runner: Any, seed: int, door: set[int]) -> dict[str, Any]:
 
     env = runner.env.unwrapped
     runner.reset(seed, 0)
-    hinge, grasp, touching, rewards, values = [], [], [], [], []
+    hinge, grasp, touching, rewards = [], [], [], []
+    values: list[float | None] = []
     policy = getattr(runner.explorer, "policy", None)
     while not runner.done:
         tr = runner.step()
         value = getattr(policy, "last_value", None)
-        values.append(math.nan if value is None else float(np.ravel(value)[0]))
+        values.append(None if value is None else float(np.ravel(value)[0]))
         rewards.append(tr.reward)
         hinge.append(float(tr.next_obs[OBS_HINGE]))
         grasp.append(0.5 * (float(tr.command[5]) + 1.0))
@@ -107,19 +109,12 @@ def trace_episode(runner: Any, seed: int, door: set[int]) -> dict[str, Any]:
         "hinge_rate_at_release": None if not release else float(h[release] - h[release - 1]) / dt,
         "max_hinge": float(h.max()),
         "touch_steps_coasting": sum(bool(t) for t in after),
-        "value_at_release": None if release is None else _finite(values[release]),
-        "return_at_release": None if release is None else discounted(rewards[release:]),
+        "value_at_release": None if release is None else values[release],
+        "return_at_release": None
+        if release is None
+        else float(returns_to_go(np.array(rewards), SACConfig.gamma)[release]),
         "touching_bodies": sorted(set().union(*after)) if after else [],
     }
-
-
-def discounted(rewards: list[float], gamma: float = GAMMA) -> float:
-    """``sum_k gamma^k r_k``: the return from the first of ``rewards`` on."""
-    return float(sum(r * gamma**k for k, r in enumerate(rewards)))
-
-
-def _finite(x: float) -> float | None:
-    return x if math.isfinite(x) else None
 
 
 def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:

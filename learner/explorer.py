@@ -57,10 +57,10 @@ class Explorer:
         self.reference_chosen = 0
         """Actions for which the critic preferred the reference's proposal (since creation)."""
         self.actions = 0
+        """Actions returned (since creation)."""
         self.last_value: np.ndarray | None = None
         """The critic's value (min over members) of the actions the last :meth:`act` returned,
         ``(n,)``; None without a reference and critic."""
-        """Actions returned (since creation)."""
 
     def act(
         self, obs: np.ndarray, deterministic: bool = False, previous: np.ndarray | None = None
