@@ -60,9 +60,11 @@ def run_guide(spec: str, episodes: int) -> dict[str, Any]:
         steps: list[Any] = []
         runner = EpisodeRunner(env, guide, None, command_labeler=None)
         runner.reset(k, sim.EPISODE_STEPS)
+        previous = None
         while not runner.done:
             tr = runner.step()
-            steps.append((tr, labeler(tr.obs, tr.action, tr.next_obs)))
+            steps.append((tr, labeler(tr.obs, tr.action, tr.next_obs, previous)))
+            previous = tr.action
         result = runner.result()
         if steps[0][0].command is not None:
             errors.append(np.mean([np.abs(lab - tr.command) for tr, lab in steps], axis=0))

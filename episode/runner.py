@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -22,7 +21,15 @@ from episode.guide import Guide
 from episode.milestones import MilestoneTracker
 from episode.roll_in import SavedState
 from episode.sanitize import ActionSanitizer
-from episode.types import Actor, EpisodeResult, Policy, Recorder, Replay, Transition
+from episode.types import (
+    Actor,
+    CommandLabeler,
+    EpisodeResult,
+    Policy,
+    Recorder,
+    Replay,
+    Transition,
+)
 from sim.door import episode_success, restore
 
 log = logging.getLogger(__name__)
@@ -31,9 +38,6 @@ ROLL_IN_KIND = "roll-in"
 """``guide_kind`` of an episode that started from a saved state (no guide acted in it)."""
 SLOW_GUIDE_S = 1.0
 """A guide action that takes longer than this (seconds) is reported, once per episode."""
-
-CommandLabeler = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
-"""``(obs, action, next_obs) -> Command vector``: the Command that best explains a 28-D step."""
 
 if TYPE_CHECKING:
     import gymnasium as gym
@@ -94,6 +98,8 @@ class EpisodeRunner:
         self._last_actor: Actor | None = None
         self._obs: np.ndarray | None = None
         self._previous: np.ndarray | None = None
+        self._prev_action: np.ndarray | None = None
+        """The episode's previous 28-D action (the labeler reads the wrist's target from it)."""
         """The observation before :attr:`obs` in this episode (None at its first)."""
         self._seed: int | None = None
         self._h = 0
@@ -175,6 +181,7 @@ class EpisodeRunner:
             restore(self.env, start.state, t=start.t, seed=start.seed)
             obs, seed = start.obs, start.seed
         self._obs, self._previous = np.asarray(obs, dtype=np.float32), None
+        self._prev_action = None
         self._seed, self._h = seed, int(h)
         self._t = self._t0 = 0 if start is None else start.t
         self._rolled_in = start is not None
@@ -221,7 +228,9 @@ class EpisodeRunner:
         next_obs = np.asarray(next_obs, dtype=np.float32)
         success = bool(info.get("success", False))
         if command is None and self.command_labeler is not None:
-            command = np.asarray(self.command_labeler(obs, action, next_obs), dtype=np.float32)
+            label = self.command_labeler(obs, action, next_obs, self._prev_action)
+            command = np.asarray(label, dtype=np.float32)
+        self._prev_action = action
         tr = Transition(
             obs=obs,
             action=action,

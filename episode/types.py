@@ -7,12 +7,17 @@ This is the bottom of the product (Gymnasium's ``core.py`` is the model): it sta
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
 
 from sim.door import normalized_score
+
+CommandLabeler = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None], np.ndarray]
+"""``(obs, action, next_obs, the episode's previous action or None) -> Command vector``: the
+Command that best explains a 28-D step (:class:`teleop.command_space.CommandLabeler`)."""
 
 
 class Actor(enum.IntEnum):

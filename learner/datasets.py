@@ -9,25 +9,22 @@ targets and returns-to-go are those of the recorded episodes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 
-from episode.types import Actor
+from episode.types import Actor, CommandLabeler
 from learner.replay import DEMO_ACTORS, ReplayBuffer, add_demo_steps
 from sim.door import episode_success
 from teleop.command_space import PERSON, CommandScale, from_person
-
-Labeler = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
-"""``(obs, action, next_obs) -> Command vector`` (a :class:`CommandLabeler`)."""
 
 
 def agent_actions(
     episode: object,
     space: Literal["command", "joint"],
-    labeler: Labeler | None,
+    labeler: CommandLabeler | None,
     command_scale: CommandScale = PERSON,
 ) -> np.ndarray:
     """An episode's actions in the agent's space: 28-D as recorded, or Command vectors.
@@ -47,7 +44,10 @@ def agent_actions(
         if labeler is None:
             raise ValueError("episode has no recorded Commands: a labeler is needed")
         obs = episode.observations  # type: ignore[attr-defined]
-        commands = [labeler(obs[t], actions[t], obs[t + 1]) for t in range(len(actions))]
+        commands = [
+            labeler(obs[t], actions[t], obs[t + 1], actions[t - 1] if t else None)
+            for t in range(len(actions))
+        ]
     return from_person(np.asarray(commands, np.float32), command_scale)
 
 
@@ -56,7 +56,7 @@ def load_episodes(
     buffer: ReplayBuffer,
     *,
     space: Literal["command", "joint"],
-    labeler: Labeler | None = None,
+    labeler: CommandLabeler | None = None,
     demos: ReplayBuffer | None = None,
     demo_actors: frozenset[Actor] = DEMO_ACTORS,
     command_scale: CommandScale = PERSON,

@@ -206,6 +206,11 @@ class CommandMapper:
         q[0] = float(np.dot(obs[OBS_PALM] - palm_at_zero, self._slide_axis))
         return q
 
+    def gravity(self, obs: np.ndarray) -> np.ndarray:
+        """Gravity torques (28,) on the hand's joints at the pose in ``obs``."""
+        self.joint_positions(obs)  # poses the private data
+        return self._gravity()
+
     # -- targets -------------------------------------------------------------------------------
 
     def _step_targets(self, command: Command, q: np.ndarray) -> None:

@@ -293,9 +293,12 @@ def test_a_command_guides_commands_are_recorded_and_a_28d_guides_labelled(env, t
         labelled.reset(seed=0, h=200)
         trs = [labelled.step() for _ in range(20)]
         labelled.finish()
+    previous = None  # the labeller reads the wrist's target change from the previous action
     for tr in trs:
         assert tr.command.dtype == np.float32 and tr.command.shape == (COMMAND_DIM,)
-        np.testing.assert_array_equal(tr.command, labeler(tr.obs, tr.action, tr.next_obs))
+        expected = labeler(tr.obs, tr.action, tr.next_obs, previous)
+        np.testing.assert_array_equal(tr.command, expected)
+        previous = tr.action
     np.testing.assert_array_equal(buffer.arrays()["actions"], np.stack([t.command for t in trs]))
     (episode,) = list(iter_episodes(dataset))
     stored = episode.infos["command"]  # (T + 1, 6): row 0 (before the first step) is NaN
@@ -313,7 +316,8 @@ def test_an_intervention_records_the_persons_command_over_a_label(env):
     assert tr.actor == Actor.HUMAN and tr.command.dtype == np.float32
     np.testing.assert_array_equal(tr.command, said.astype(np.float32))
     unsaid = runner.step(human)  # no Command given: labelled like a 28-D guide's step
-    np.testing.assert_array_equal(unsaid.command, labeler(unsaid.obs, human, unsaid.next_obs))
+    label = labeler(unsaid.obs, human, unsaid.next_obs, tr.action)
+    np.testing.assert_array_equal(unsaid.command, label)
 
 
 def test_a_command_explorer_continues_the_guides_mapper_and_records_its_commands(env):
