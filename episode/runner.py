@@ -98,9 +98,9 @@ class EpisodeRunner:
         self._last_actor: Actor | None = None
         self._obs: np.ndarray | None = None
         self._previous: np.ndarray | None = None
+        """The observation before :attr:`obs` in this episode (None at its first)."""
         self._prev_action: np.ndarray | None = None
         """The episode's previous 28-D action (the labeler reads the wrist's target from it)."""
-        """The observation before :attr:`obs` in this episode (None at its first)."""
         self._seed: int | None = None
         self._h = 0
         self._t = self._t0 = 0

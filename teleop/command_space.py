@@ -227,8 +227,7 @@ class CommandLabeler:
     def __init__(self, model: mujoco.MjModel, dt: float, scale: CommandScale | None = None) -> None:
         self.dt, self.scale = float(dt), scale or CommandScale()
         lo, hi = model.actuator_ctrlrange[:ACT_DIM].T
-        self._ctrl_lo, self._ctrl_span = lo.copy(), (hi - lo).copy()
-        self._lo, self._span = lo[FIRST_FINGER_INDEX:], (hi - lo)[FIRST_FINGER_INDEX:]
+        self._ctrl_lo, self._ctrl_span = lo.copy(), hi - lo
         self._levels = np.linspace(0.0, 1.0, self.GRID)
         self._targets = np.stack([finger_targets(g) for g in self._levels])
         self._wrist_gain = float(model.actuator_gainprm[WRIST_FLEX_JOINT, 0])
@@ -244,7 +243,8 @@ class CommandLabeler:
     def grasp_level(self, action: np.ndarray) -> float:
         """The grasp level whose finger targets best match the action's finger part."""
         a = np.asarray(action, dtype=np.float64)[FIRST_FINGER_INDEX:ACT_DIM]
-        ctrl = self._lo + 0.5 * (a + 1.0) * self._span
+        fingers = slice(FIRST_FINGER_INDEX, ACT_DIM)
+        ctrl = self._ctrl_lo[fingers] + 0.5 * (a + 1.0) * self._ctrl_span[fingers]
         err = np.square(self._targets - ctrl).sum(axis=1)
         return float(self._levels[int(np.argmin(err))])
 
